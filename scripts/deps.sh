@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# Installs what agentc needs to build and test: Debian packages (apt-get) and, when
+# a module needs them, npm packages into .deps/. Idempotent: when everything is
+# present it only asks dpkg and returns (well under 2 s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# One package per line; keep sorted. Later modules append here.
+PACKAGES=(
+    build-essential
+    ca-certificates
+    cmake
+    git
+    libcmocka-dev
+    libcurl4-openssl-dev
+    libjansson-dev
+    libmicrohttpd-dev
+    libpcre2-dev
+    libseccomp-dev
+    libsodium-dev
+    libsqlite3-dev
+    libyaml-dev
+    pkg-config
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    if [ "$(id -u)" -eq 0 ]; then
+        SUDO=()
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        SUDO=(sudo -n)
+    elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then
+        SUDO=(sudo)
+    else
+        echo "deps: missing packages: ${missing[*]}" >&2
+        echo "deps: run 'make deps' as root or with sudo rights, or install them with apt-get yourself" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages for test peers go into .deps/ (see scripts/deps-npm.sh once a module needs them).
+if [ -x scripts/deps-npm.sh ]; then
+    scripts/deps-npm.sh
+fi
+echo "deps: ok"
