@@ -92,6 +92,30 @@ void agc_schema_result_free(agc_schema_result *res, agc_ctx *ctx);
  */
 json_t *agc_schema_builtin(const char *uri, agc_ctx *ctx);
 
+/*
+ * Notes on the behaviour of the calls above (draft 2020-12):
+ *
+ * - Every keyword of the core, applicator, unevaluated and validation
+ *   vocabularies is implemented; unknown keywords are ignored. A resource
+ *   whose "$schema" names a meta-schema that the resolver can fetch gets the
+ *   vocabularies of that meta-schema's "$vocabulary" (an unknown required
+ *   vocabulary is AGC_EINVAL); an unresolvable "$schema" is read as 2020-12.
+ *   Earlier drafts' "dependencies" and array-form "items"/"additionalItems"
+ *   are honoured for compatibility.
+ * - "pattern"/"patternProperties" use PCRE2 (UTF, UCP) with ECMA-262
+ *   adjustments (\d and \w ASCII, \p{Letter}-style names, $ only at the
+ *   end) as an unanchored search. "format" is an annotation unless
+ *   opts.format_assert (or a format-assertion vocabulary) asks to assert it;
+ *   idn-hostname and unknown formats always pass.
+ * - agc_schema_error.schema_path is the evaluation path: it goes through
+ *   "$ref" ("/properties/a/$ref/type"). instance_path is "" for the root.
+ * - On an invalid instance the ctx message is the first error as
+ *   "<instance path>: <message>", where the root is written "(root)":
+ *   "/args/path: must be string", "(root): must be object".
+ * - Validation nested deeper than 800 schema levels (an infinite $ref loop)
+ *   is AGC_ELIMIT; a compiled schema nested deeper than 500 is AGC_EINVAL.
+ */
+
 #ifdef __cplusplus
 }
 #endif
