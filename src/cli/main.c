@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agentc/common.h"
+#include "agentc/log.h"
 #include "cli.h"
 
 static void help(FILE *f)
@@ -46,6 +47,8 @@ agc_ctx *agc_cli_ctx(void)
         fprintf(stderr, "agentc: cannot initialise (out of memory or libsodium failed)\n");
         return NULL;
     }
+    if (agc_log_configure_from_env(ctx) != AGC_OK)
+        agc_cli_error(ctx, "ignoring bad logging settings");
     return ctx;
 }
 
