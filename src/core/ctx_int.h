@@ -44,6 +44,10 @@ struct agc_ctx {
     void *clock_self;
     /* jansson allocation failures seen in the current scope */
     bool json_oom;
+    /* inside json_loadb: a failed allocation is satisfied from the system
+     * allocator and reported as AGC_ENOMEM afterwards (jansson 2.14's lexer
+     * ignores failed buffer growth and then writes out of bounds) */
+    bool json_parsing;
     /* subsystem state */
     void *ext[AGC__EXT_COUNT];
     agc__ext_free_fn ext_free[AGC__EXT_COUNT];

@@ -43,8 +43,14 @@ static void *bridge_malloc(size_t size)
 {
     agc_ctx *ctx = bridge_scope;
     void *p = agc__hdr_alloc(ctx ? ctx : &bridge_default, size);
-    if (!p && ctx)
+    if (!p && ctx) {
         ctx->json_oom = true;
+        /* jansson's parser does not survive a failed allocation: give it
+         * system memory (owned by bridge_default, so it is freed there) and
+         * let agc_json_parse report AGC_ENOMEM once json_loadb returns */
+        if (ctx->json_parsing)
+            p = agc__hdr_alloc(&bridge_default, size);
+    }
     return p;
 }
 
@@ -85,7 +91,9 @@ agc_status agc_json_parse(json_t **out, const char *text, size_t len, const char
     *out = NULL;
     json_error_t jerr;
     agc_ctx *prev = agc_json_enter(ctx);
+    ctx->json_parsing = true;
     json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    ctx->json_parsing = false;
     bool oom = ctx->json_oom;
     agc_json_leave(prev);
     if (!v) {

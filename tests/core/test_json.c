@@ -168,6 +168,13 @@ static void parsing_survives_every_oom(void **state)
                        "that needs its own allocation\"]}}},\"x\":\"\\u00e9\"}";
     long runs = agc_test_oom_sweep(sweep_parse, (void *)text, 0);
     assert_true(runs > 20);
+    /* long strings and keys make jansson grow its lexer buffer: a failure there
+     * must still be a clean AGC_ENOMEM (jansson 2.14 itself would write out of bounds) */
+    const char *longs = "{\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":"
+                        "\"Think about it carefully, then think again about the whole long "
+                        "question\"},\"a_rather_long_key_name_for_the_lexer\":[\"0123456789abcdef"
+                        "0123456789abcdef0123456789abcdef\"]}";
+    assert_true(agc_test_oom_sweep(sweep_parse, (void *)longs, 0) > 20);
 }
 
 int main(void)
