@@ -32,5 +32,7 @@ agc_ctx *agc_cli_ctx(void);
 
 int agc_cmd_config(int argc, char **argv);
 int agc_cmd_schema(int argc, char **argv);
+int agc_cmd_models(int argc, char **argv);
+int agc_cmd_ask(int argc, char **argv);
 
 #endif

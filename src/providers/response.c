@@ -384,10 +384,14 @@ const char *agc_chat_response_text(const agc_chat_response *resp)
     char *t = agc_arena_alloc(box->arena, n + 1);
     if (!t)
         return "";
-    t[0] = '\0';
+    size_t at = 0;
     for (size_t i = 0; i < resp->n_parts; i++)
-        if (resp->parts[i].kind == AGC_PART_TEXT)
-            strcat(t, resp->parts[i].text); /* sized above */
+        if (resp->parts[i].kind == AGC_PART_TEXT) {
+            size_t len = strlen(resp->parts[i].text);
+            memcpy(t + at, resp->parts[i].text, len);
+            at += len;
+        }
+    t[at] = '\0';
     box->text = t;
     return t;
 }
@@ -494,8 +498,9 @@ json_t *agc_chat_request_to_json(const agc_chat_request *req, agc_ctx *ctx)
             ok = json_object_set_new(mj, "is_error", json_true()) == 0;
         if (ok && m->cache)
             ok = json_object_set_new(mj, "cache", json_true()) == 0;
-        ok = ok && json_array_append_new(msgs, mj) == 0;
-        if (!ok)
+        if (ok)
+            ok = json_array_append_new(msgs, mj) == 0; /* steals mj, also on failure */
+        else
             json_decref(mj);
     }
     for (size_t i = 0; ok && i < req->n_tools; i++) {
@@ -533,9 +538,13 @@ json_t *agc_chat_request_to_json(const agc_chat_request *req, agc_ctx *ctx)
         ok = json_object_set_new(j, "max_tokens", json_integer(req->max_tokens)) == 0;
     if (ok && req->n_stop) {
         json_t *s = json_array();
-        for (size_t i = 0; ok && s && i < req->n_stop; i++)
+        ok = s != NULL;
+        for (size_t i = 0; ok && i < req->n_stop; i++)
             ok = json_array_append_new(s, json_string(req->stop[i])) == 0;
-        ok = ok && s && json_object_set_new(j, "stop", s) == 0;
+        if (ok)
+            ok = json_object_set_new(j, "stop", s) == 0;
+        else
+            json_decref(s);
     }
     if (ok && req->has_seed)
         ok = json_object_set_new(j, "seed", json_integer(req->seed)) == 0;
