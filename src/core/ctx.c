@@ -15,7 +15,7 @@
 
 void agc__json_bridge_install(void);
 
-static void *sys_realloc(void *ud, void *p, size_t old_size, size_t new_size)
+void *agc__sys_realloc(void *ud, void *p, size_t old_size, size_t new_size)
 {
     (void)ud;
     (void)old_size;
@@ -49,7 +49,7 @@ agc_status agc_ctx_new(agc_ctx **out, const agc_ctx_opts *opts)
     if (sodium_init() < 0)
         return AGC_ERROR;
     agc__json_bridge_install();
-    agc_realloc_fn fn = o.realloc ? o.realloc : sys_realloc;
+    agc_realloc_fn fn = o.realloc ? o.realloc : agc__sys_realloc;
     agc_ctx *ctx = fn(o.realloc_ud, NULL, 0, sizeof *ctx);
     if (!ctx)
         return AGC_ENOMEM;

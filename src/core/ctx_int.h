@@ -61,6 +61,9 @@ static inline void *agc__ctx_ext(const agc_ctx *ctx, agc__ext_slot slot)
 /* Installs state and its destructor in a free slot (asserts it is free). */
 void agc__ctx_set_ext(agc_ctx *ctx, agc__ext_slot slot, void *state, agc__ext_free_fn fn);
 
+/* The system allocator as a realloc hook (realloc/free). */
+void *agc__sys_realloc(void *ud, void *p, size_t old_size, size_t new_size);
+
 /* Raw hook calls, used by the allocator and the jansson bridge. */
 void *agc__raw_realloc(agc_ctx *ctx, void *p, size_t old_size, size_t new_size);
 

@@ -23,19 +23,8 @@ void agc__hdr_free(void *p);
 
 /* ---- allocation bridge ---------------------------------------------------- */
 
-static void *bridge_sys(void *ud, void *p, size_t old_size, size_t new_size)
-{
-    (void)ud;
-    (void)old_size;
-    if (new_size == 0) {
-        free(p);
-        return NULL;
-    }
-    return realloc(p, new_size);
-}
-
 /* Outside any scope jansson uses this ctx; only its allocator fields are read. */
-static struct agc_ctx bridge_default = {.realloc = bridge_sys};
+static struct agc_ctx bridge_default = {.realloc = agc__sys_realloc};
 static _Thread_local agc_ctx *bridge_scope;
 static pthread_once_t bridge_once = PTHREAD_ONCE_INIT;
 
