@@ -76,7 +76,13 @@ typedef struct agc_sqlite_store_opts {
 /*
  * Opens (creating when missing, with parent directories, mode 0600) an SQLite
  * session store at path. Several processes may use one file. AGC_EIO names
- * the path and SQLite's message; a file from a newer schema version is refused.
+ * the path and SQLite's message; a file from a newer schema version is refused
+ * (AGC_EUNSUPPORTED); an SQLite file that is not a session store is AGC_EINVAL.
+ * opts NULL means AGC_SQLITE_STORE_OPTS_INIT. *out is the caller's
+ * (agc_store_close). The store is safe to call from several threads, but its
+ * wrappers use the ctx given here, which serves one thread at a time: share a
+ * store only with external serialisation, or open one store (and ctx) per
+ * thread. Schema, JSON shapes and guarantees: docs/sessions.md.
  */
 AGC_NODISCARD agc_status agc_store_open_sqlite(agc_store **out, const char *path,
                                                const agc_sqlite_store_opts *opts, agc_ctx *ctx);
@@ -89,7 +95,23 @@ char *agc_store_default_path(agc_ctx *ctx);
 /* Closes the store; NULL is a no-op. */
 void agc_store_close(agc_store *s);
 
-/* Wrappers over the ops (argument checks, redaction of payloads, errors named). */
+/*
+ * Wrappers over the ops (argument checks, redaction of payloads, errors named).
+ * Run ids and step kinds: 1..128 bytes of UTF-8 without control characters,
+ * else AGC_EINVAL. Runs and payloads are borrowed; what is stored is their
+ * redacted canonical form. Backend failures: AGC_EIO (path + SQLite message),
+ * AGC_EBUSY (locked past the busy timeout), AGC_ENOMEM.
+ *
+ * run_create: AGC_EEXISTS when the id is taken; created_ms/updated_ms are set.
+ * run_update: RFC 7396 merge patch (null deletes, objects merge recursively);
+ *   "id" must match, created_ms/updated_ms are refused; AGC_ENOTFOUND.
+ * run_list: filter NULL or {"status", "agent", "parent_id" (string, or null
+ *   for top-level runs), "limit"}; *out is an array of run objects, newest first.
+ * run_delete: also deletes the run's steps; AGC_ENOTFOUND.
+ * step_append: data NULL stores null; AGC_ENOTFOUND for an unknown run.
+ * steps_load: *out is an array of step objects with seq > after_seq;
+ *   AGC_ENOTFOUND for an unknown run.
+ */
 AGC_NODISCARD agc_status agc_store_run_create(agc_store *s, const json_t *run);
 AGC_NODISCARD agc_status agc_store_run_update(agc_store *s, const char *run_id,
                                               const json_t *patch);
