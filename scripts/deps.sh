@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     build-essential
     ca-certificates
+    clang
     cmake
     git
+    libclang-rt-14-dev-wasm32
     libcmocka-dev
     libcurl4-openssl-dev
     libjansson-dev
@@ -21,7 +23,10 @@ PACKAGES=(
     libsodium-dev
     libsqlite3-dev
     libyaml-dev
+    lld
     pkg-config
+    wabt
+    wasi-libc
 )
 
 missing=()
