@@ -180,7 +180,7 @@ bool agc_tool_name_valid(const char *name);
  * result), AGC_ECANCELED when cctx->cancel was set (*out also says so),
  * AGC_ENOMEM.
  */
-AGC_NODISCARD agc_status agc_tool_call(agc_tool_result *out, agc_tool *tool, const json_t *args,
+AGC_NODISCARD agc_status agc_tool_invoke(agc_tool_result *out, agc_tool *tool, const json_t *args,
                                        agc_tool_call_ctx *cctx);
 
 /* ---- registry ---------------------------------------------------------------- */
@@ -209,7 +209,7 @@ agc_tool *agc_tool_registry_at(const agc_tool_registry *reg, size_t i);
  * a JSON object, arguments that fail the schema and tool failures all give
  * AGC_OK with an error result in *out for the model (the unknown-tool text
  * lists the available names). *out must be initialised. Returns AGC_ENOMEM
- * or AGC_ECANCELED otherwise (see agc_tool_call).
+ * or AGC_ECANCELED otherwise (see agc_tool_invoke).
  */
 AGC_NODISCARD agc_status agc_tool_registry_invoke(agc_tool_result *out, agc_tool_registry *reg,
                                                   const char *name, const char *args_json,

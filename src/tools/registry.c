@@ -290,7 +290,7 @@ static agc_status validation_result(agc_tool_result *out, const agc_schema_resul
     return st == AGC_OK ? AGC_OK : AGC_ENOMEM;
 }
 
-agc_status agc_tool_call(agc_tool_result *out, agc_tool *tool, const json_t *args,
+agc_status agc_tool_invoke(agc_tool_result *out, agc_tool *tool, const json_t *args,
                          agc_tool_call_ctx *cctx)
 {
     agc_tool_call_ctx local = AGC_TOOL_CALL_CTX_INIT;
@@ -445,7 +445,7 @@ agc_status agc_tool_registry_invoke(agc_tool_result *out, agc_tool_registry *reg
     if (st != AGC_OK)
         return agc_tool_result_errorf(out, ctx, "invalid arguments: not valid JSON: %s",
                                       agc_ctx_errmsg(ctx));
-    st = agc_tool_call(out, tool, args, cctx);
+    st = agc_tool_invoke(out, tool, args, cctx);
     agc_ctx *prev = agc_json_enter(ctx);
     json_decref(args);
     agc_json_leave(prev);
