@@ -1,39 +1,73 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: AGPL-3.0-or-later
-# `make demo`: shows what agentc does today, offline. Until the agent runtime
-# lands this validates the example agent file, prints the effective config, and
-# shows the schema validator rejecting a broken one with precise errors.
+# `make demo` (scripts/demo.sh BUILD): a real multi-step agent run, offline. Copies
+# examples/demo-repo (a tiny C library whose test fails) to a temporary directory,
+# starts BUILD/fakellm with the committed script examples/demo/fakellm-script.json,
+# and runs examples/demo/agent.yaml on "Fix the failing test" through the real
+# OpenAI wire (OPENAI_BASE_URL points at fakellm, the key is a dummy). Approvals
+# are non-interactive (--approve all). Then it runs the tests itself to show they
+# pass. Exits non-zero when any step fails. Nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-AGENTC="$BUILD/agentc"
+ROOT=$PWD
+BUILD=$(cd "${1:-build}" && pwd)
+AGENTC=$BUILD/agentc
+FAKELLM=$BUILD/fakellm
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { echo "demo: $*" >&2; exit 1; }
 
-say "agentc --version"
-"$AGENTC" --version
+[ -x "$AGENTC" ] || die "no $AGENTC; run 'make build' first"
+[ -x "$FAKELLM" ] || die "no $FAKELLM; run 'make build' first"
 
-say "agentc config check examples/agent.yaml"
-"$AGENTC" config check examples/agent.yaml
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/agentc-demo.XXXXXX")
+FL_PID=
+cleanup() {
+    if [ -n "$FL_PID" ]; then kill "$FL_PID" 2>/dev/null || true; wait "$FL_PID" 2>/dev/null || true; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cp -r examples/demo-repo "$tmp/repo"
+rm -rf "$tmp/repo/test_mathx" "$tmp/repo/.tmp"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cat >"$tmp/broken.yaml" <<'YAML'
-version: 1
-name: Demo Agent
-provider:
-  name: openai
-  model: 42
-  api_key: sk-this-would-be-an-inline-secret
-budgets:
-  max_turns: -3
-YAML
-say "agentc config check broken.yaml (expected to fail, exit 1)"
+say "the demo repository: a tiny C library with a failing test"
+(cd "$tmp/repo" && ls && echo "\$ sh run_tests.sh" && { sh run_tests.sh || echo "(exit status $?)"; })
+rm -rf "$tmp/repo/test_mathx" "$tmp/repo/.tmp"
+
+say "starting fakellm with examples/demo/fakellm-script.json"
+"$FAKELLM" --script examples/demo/fakellm-script.json --port-file "$tmp/port" >"$tmp/fakellm.log" 2>&1 &
+FL_PID=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+[ -s "$tmp/port" ] || { cat "$tmp/fakellm.log" >&2; die "fakellm did not start"; }
+PORT=$(cat "$tmp/port")
+echo "fakellm listening on http://127.0.0.1:$PORT (OpenAI wire)"
+
+say "agentc run examples/demo/agent.yaml \"Fix the failing test\" --approve all"
+echo "(approvals are non-interactive here: --approve all lets apply_patch and run_command run;"
+echo " without it an interactive terminal asks for each, and a script pauses the run)"
+echo
 set +e
-"$AGENTC" config check "$tmp/broken.yaml"
+(cd "$tmp/repo" &&
+    OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=sk-demo-not-a-real-key \
+        AGENTC_SESSIONS="$tmp/sessions.db" \
+        "$AGENTC" run "$ROOT/examples/demo/agent.yaml" "Fix the failing test" --approve all 2>&1)
 rc=$?
 set -e
-echo "exit code: $rc"
-[ "$rc" -eq 1 ] || { echo "demo: expected exit 1 for the broken file" >&2; exit 1; }
+[ "$rc" -eq 0 ] || die "agentc run failed (exit $rc)"
 
-say "done: the runtime demo (a real multi-step agent) arrives with the runtime module"
+say "the tests after the run"
+(cd "$tmp/repo" && echo "\$ sh run_tests.sh" && sh run_tests.sh) || die "the tests still fail"
+
+say "the stored session"
+AGENTC_SESSIONS="$tmp/sessions.db" "$AGENTC" sessions list
+
+kill "$FL_PID" 2>/dev/null || true
+wait "$FL_PID" 2>/dev/null || true
+FL_PID=
+
+say "done"
+cat <<EOF2
+The same agent against a real model (it edits the files of the current directory):
+  cp -r examples/demo-repo /tmp/demo-repo && cd /tmp/demo-repo
+  OPENAI_API_KEY=... $AGENTC run $ROOT/examples/demo/agent.yaml "Fix the failing test"
+EOF2

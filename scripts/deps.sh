@@ -55,8 +55,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages for test peers go into .deps/ (see scripts/deps-npm.sh once a module needs them).
-if [ -x scripts/deps-npm.sh ]; then
-    scripts/deps-npm.sh
-fi
+# npm packages (Node 22, @openai/agents for the comparison benchmark) are installed
+# into .deps/ by `make bench` only (scripts/deps-npm.sh); the test suite needs none yet.
 echo "deps: ok"

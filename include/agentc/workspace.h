@@ -5,9 +5,8 @@
  * root (openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): "..", absolute
  * paths and symlinks that lead out are refused. Secret paths (.env*, *.pem,
  * .ssh/, ...) are denied for reading, .git/ for writing; both lists are
- * configurable. This is path confinement only: run_command's programs are
- * NOT jailed (the OS sandbox comes with the sandbox module), which is why
- * its default approval is "ask".
+ * configurable. run_command's programs run in the OS jail by default (see
+ * agc_run_command_opts below and docs/jail.md); its default approval stays "ask".
  */
 #ifndef AGENTC_WORKSPACE_H
 #define AGENTC_WORKSPACE_H
@@ -116,6 +115,46 @@ AGC_NODISCARD agc_status agc_workspace_tool_new(agc_tool **out, agc_workspace *w
  */
 AGC_NODISCARD agc_status agc_workspace_register_tools(agc_tool_registry *reg, agc_workspace *ws,
                                                       const char *const *names);
+
+/* ---- run_command's OS jail (the sandbox module: include/agentc/jail.h) ---- */
+
+/* Whether run_command's programs run in the jail. */
+typedef enum agc_run_jail {
+    AGC_RUN_JAIL_AUTO = 0, /* jailed when the kernel has Landlock (the default); else a warning */
+    AGC_RUN_JAIL_OFF,      /* never jailed: the program can do what the user can */
+    AGC_RUN_JAIL_REQUIRED  /* refuse to run without Landlock and namespaces */
+} agc_run_jail;
+
+/*
+ * A jailed command sees: the system directories read-only (/usr, /bin,
+ * /sbin, /lib*, /etc, /opt, /proc of its own pid namespace), the workspace
+ * read-write except that .git/ and every path denied for reading are
+ * hidden (empty mounts) and other write-denied paths are read-only, a
+ * private empty /tmp, no network (unless granted), no other files.
+ */
+typedef struct agc_run_command_opts {
+    unsigned version;             /* AGC_RUN_COMMAND_OPTS_VERSION */
+    agc_run_jail jail;            /* default AGC_RUN_JAIL_AUTO */
+    bool network;                 /* jailed commands may use the network (default false) */
+    const char *const *ro_paths;  /* extra absolute read-only paths, NULL-terminated (copied) */
+    const char *const *rw_paths;  /* extra absolute writable paths, NULL-terminated (copied) */
+} agc_run_command_opts;
+
+#define AGC_RUN_COMMAND_OPTS_VERSION 1
+#define AGC_RUN_COMMAND_OPTS_INIT {AGC_RUN_COMMAND_OPTS_VERSION, AGC_RUN_JAIL_AUTO, false, NULL, NULL}
+
+void agc_run_command_opts_init(agc_run_command_opts *opts);
+
+/*
+ * Creates a run_command tool for ws with explicit jail options (opts NULL:
+ * defaults, the same tool agc_workspace_tool_new(..., "run_command", ...)
+ * makes). To change the built-in one, register the other built-ins by name
+ * and add this one. *out is the caller's. AGC_EINVAL (opts version, a
+ * relative path), AGC_ENOMEM.
+ */
+AGC_NODISCARD agc_status agc_workspace_run_command_new(agc_tool **out, agc_workspace *ws,
+                                                       const agc_run_command_opts *opts,
+                                                       agc_ctx *ctx);
 
 #ifdef __cplusplus
 }

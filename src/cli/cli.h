@@ -14,10 +14,10 @@
 enum { AGC_CLI_OK = 0, AGC_CLI_FAIL = 1, AGC_CLI_USAGE = 2 };
 
 typedef struct agc_cli_cmd {
-    const char *name;    /* first word, e.g. "config" */
+    const char *name;                  /* first word, e.g. "config" */
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
-    const char *usage;   /* one line: "config check FILE" */
-    const char *summary; /* one line of help */
+    const char *usage;                 /* one line: "config check FILE" */
+    const char *summary;               /* one line of help */
 } agc_cli_cmd;
 
 /* NULL-terminated table (commands.c). */
@@ -34,5 +34,11 @@ int agc_cmd_config(int argc, char **argv);
 int agc_cmd_schema(int argc, char **argv);
 int agc_cmd_models(int argc, char **argv);
 int agc_cmd_ask(int argc, char **argv);
+int agc_cmd_run(int argc, char **argv);
+int agc_cmd_chat(int argc, char **argv);
+int agc_cmd_sessions(int argc, char **argv);
+int agc_cmd_resume(int argc, char **argv);
+int agc_cmd_approve(int argc, char **argv);
+int agc_cmd_init(int argc, char **argv);
 
 #endif

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * run_command {argv, cwd?, timeout_seconds?, stdin?, merge_stderr?}: runs a
- * program (posix_spawnp, no shell) in its own process group, cwd confined to
- * the workspace at start, environment scrubbed (PATH, HOME, LANG, LC_*,
- * TERM, TMPDIR and allowed names; never names that look like secrets).
- * On timeout or cancel the group gets SIGTERM, then SIGKILL; when the
- * program exits, what is left of its group is killed. It is NOT a jail: the
- * program can read and write anything the user can (default approval: ask).
+ * program (no shell), cwd confined to the workspace at start, environment
+ * scrubbed (PATH, HOME, LANG, LC_*, TERM, TMPDIR and allowed names; never
+ * names that look like secrets). By default (when the kernel has Landlock)
+ * the program runs in the OS jail (jail.h): workspace writable, .git and read-denied paths hidden, system
+ * directories read-only, nothing else, no network. Unjailed it runs in its
+ * own process group (posix_spawnp). On timeout or cancel the group gets
+ * SIGTERM, then SIGKILL; when the program exits, what is left is killed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,9 @@
 
 #include "agentc/alloc.h"
 #include "agentc/clock.h"
+#include "agentc/jail.h"
 #include "agentc/json.h"
+#include "agentc/log.h"
 #include "tools_int.h"
 
 extern char **environ;
@@ -366,10 +369,167 @@ static agc_status report(agc_tool_result *out, run *r, double timeout_s, agc_ctx
     return out->structured ? AGC_OK : AGC_ENOMEM;
 }
 
+/* ---- the jail ------------------------------------------------------------------------ */
+
+typedef struct rc_tool {
+    agc_workspace *ws;
+    agc_run_jail mode;
+    bool network;
+    char **ro, **rw; /* extra grants, NULL-terminated (owned) */
+    int probed;      /* 0: not yet; 1: Landlock available; -1: not */
+} rc_tool;
+
+static const char *const sys_ro[] = {"/usr", "/bin",  "/sbin", "/lib", "/lib32", "/lib64",
+                                     "/libx32", "/etc", "/opt", "/proc", NULL};
+
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+static agc_status sv_add(strvec *sv, char *s, agc_ctx *ctx)
+{
+    if (!s)
+        return AGC_ENOMEM;
+    if (sv->n + 2 > sv->cap) {
+        size_t nc = sv->cap ? sv->cap * 2 : 16;
+        char **nv = agc_realloc(ctx, sv->v, nc * sizeof *nv);
+        if (!nv) {
+            agc_free(ctx, s);
+            return AGC_ENOMEM;
+        }
+        sv->v = nv;
+        sv->cap = nc;
+    }
+    sv->v[sv->n++] = s;
+    sv->v[sv->n] = NULL;
+    return AGC_OK;
+}
+
+static void sv_free(strvec *sv, agc_ctx *ctx)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        agc_free(ctx, sv->v[i]);
+    agc_free(ctx, sv->v);
+    memset(sv, 0, sizeof *sv);
+}
+
+typedef struct deny_walk {
+    agc_workspace *ws;
+    agc_ctx *ctx;
+    strvec hide, readonly;
+} deny_walk;
+
+/* Collects what the jail must hide (.git, read-denied) or make read-only. */
+static agc_status deny_visit(agc__walk_rc *rc, const char *rel, const char *full,
+                             agc__walk_type type, int dirfd, const char *name, void *user)
+{
+    (void)rel;
+    (void)dirfd;
+    deny_walk *w = user;
+    *rc = AGC__W_CONTINUE;
+    if (type == AGC__W_LINK)
+        return AGC_OK; /* not followed; a link's target is ruled by its own path */
+    strvec *to = NULL;
+    if (strcmp(name, ".git") == 0 || agc__ws_denied(w->ws, full, AGC_WS_READ))
+        to = &w->hide;
+    else if (agc__ws_denied(w->ws, full, AGC_WS_WRITE))
+        to = &w->readonly;
+    if (!to)
+        return AGC_OK;
+    *rc = AGC__W_SKIP;
+    return sv_add(to, agc_sprintf(w->ctx, "%s/%s", agc_workspace_root(w->ws), full), w->ctx);
+}
+
+/* Whether to jail this call; a warning once when AUTO finds no Landlock. */
+static bool want_jail(rc_tool *t, agc_ctx *ctx)
+{
+    if (t->mode == AGC_RUN_JAIL_OFF)
+        return false;
+    if (t->mode == AGC_RUN_JAIL_REQUIRED)
+        return true;
+    if (t->probed == 0) {
+        t->probed = agc_jail_landlock_abi() > 0 ? 1 : -1;
+        if (t->probed < 0)
+            agc_log(ctx, AGC_LOG_WARN, MOD,
+                    "Landlock is unavailable: run_command runs programs UNJAILED (they can "
+                    "read and write anything the user can)");
+    }
+    return t->probed > 0;
+}
+
+/* Starts argv in the jail; fills r's pid, pidfd and pipes. */
+static agc_status spawn_jailed(run *r, agc_jail_child **jc_out, rc_tool *t, char **argv,
+                               char **env, const char *cwd_rel, bool merge, bool has_stdin,
+                               const agc_tool_call_ctx *cctx)
+{
+    agc_ctx *ctx = r->ctx;
+    const char *root = agc_workspace_root(t->ws);
+    deny_walk w = {t->ws, ctx, {0}, {0}};
+    strvec ro = {0}, rw = {0};
+    char *cwd = NULL;
+    bool capped = false;
+    agc_status st = agc__ws_walk(t->ws, ".", true, deny_visit, &w, &capped, cctx);
+    if (capped)
+        agc_log(ctx, AGC_LOG_WARN, MOD,
+                "the workspace has more entries than the walk limit: denied paths beyond it "
+                "are not hidden from the jailed command");
+    for (size_t i = 0; st == AGC_OK && sys_ro[i]; i++)
+        st = sv_add(&ro, agc_strdup(ctx, sys_ro[i]), ctx);
+    for (size_t i = 0; st == AGC_OK && t->ro && t->ro[i]; i++)
+        st = sv_add(&ro, agc_strdup(ctx, t->ro[i]), ctx);
+    if (st == AGC_OK)
+        st = sv_add(&rw, agc_strdup(ctx, root), ctx);
+    for (size_t i = 0; st == AGC_OK && t->rw && t->rw[i]; i++)
+        st = sv_add(&rw, agc_strdup(ctx, t->rw[i]), ctx);
+    if (st == AGC_OK) {
+        cwd = strcmp(cwd_rel, ".") == 0 ? agc_strdup(ctx, root)
+                                        : agc_sprintf(ctx, "%s/%s", root, cwd_rel);
+        st = cwd ? AGC_OK : AGC_ENOMEM;
+    }
+    if (st == AGC_OK) {
+        agc_jail_policy pol = AGC_JAIL_POLICY_INIT;
+        pol.ro_paths = (const char *const *)ro.v;
+        pol.rw_paths = (const char *const *)rw.v;
+        pol.deny_paths = (const char *const *)w.hide.v;
+        pol.readonly_paths = (const char *const *)w.readonly.v;
+        pol.network = t->network;
+        pol.private_tmp = true;
+        pol.rlimit_nproc = 512;
+        pol.rlimit_nofile = 4096;
+        if (t->mode == AGC_RUN_JAIL_REQUIRED)
+            pol.landlock = pol.namespaces = AGC_JAIL_REQUIRED;
+        int stdio[3] = {has_stdin ? AGC_JAIL_PIPE : AGC_JAIL_NULL, AGC_JAIL_PIPE,
+                        merge ? AGC_JAIL_STDOUT : AGC_JAIL_PIPE};
+        st = agc_jail_spawn(jc_out, &pol, (const char *const *)argv, cwd,
+                            (const char *const *)env, stdio, ctx);
+    }
+    if (st == AGC_OK) {
+        agc_jail_child *jc = *jc_out;
+        r->pid = agc_jail_child_pid(jc);
+        r->pidfd = agc_jail_child_pidfd(jc);
+        r->in_fd = agc_jail_child_take_fd(jc, 0);
+        r->out.fd = agc_jail_child_take_fd(jc, 1);
+        r->err.fd = agc_jail_child_take_fd(jc, 2);
+        if (r->in_fd >= 0)
+            fcntl(r->in_fd, F_SETFL, O_NONBLOCK);
+        fcntl(r->out.fd, F_SETFL, O_NONBLOCK);
+        if (r->err.fd >= 0)
+            fcntl(r->err.fd, F_SETFL, O_NONBLOCK);
+    }
+    sv_free(&w.hide, ctx);
+    sv_free(&w.readonly, ctx);
+    sv_free(&ro, ctx);
+    sv_free(&rw, ctx);
+    agc_free(ctx, cwd);
+    return st;
+}
+
 static agc_status run_command_call(void *self, const json_t *args, agc_tool_result *out,
                                    agc_tool_call_ctx *cctx)
 {
-    agc_workspace *ws = self;
+    rc_tool *t = self;
+    agc_workspace *ws = t->ws;
     agc_ctx *ctx = cctx->ctx;
     const json_t *jargv = json_object_get(args, "argv");
     size_t argc = json_array_size(jargv);
@@ -410,7 +570,16 @@ static agc_status run_command_call(void *self, const json_t *args, agc_tool_resu
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-    st = spawn(&r, argv, env, cwdfd, merge, jin != NULL);
+    agc_jail_child *jc = NULL;
+    if (want_jail(t, ctx)) {
+        char *rel = NULL;
+        st = agc__ws_fd_relpath(&rel, ws, cwdfd, ctx);
+        if (st == AGC_OK)
+            st = spawn_jailed(&r, &jc, t, argv, env, rel, merge, jin != NULL, cctx);
+        agc_free(ctx, rel);
+    } else {
+        st = spawn(&r, argv, env, cwdfd, merge, jin != NULL);
+    }
     close(cwdfd);
     if (st == AGC_OK) {
         pump(&r, deadline, cctx);
@@ -420,8 +589,15 @@ static agc_status run_command_call(void *self, const json_t *args, agc_tool_resu
         }
         /* collect what is left in the pipes (the group is dead or dying) */
         pump(&r, agc_clock_monotonic_ns(ctx) + 1000000000LL, NULL);
-        while (waitpid(r.pid, &r.status, 0) < 0 && errno == EINTR)
-            ;
+        if (jc) {
+            agc_jail_exit ex;
+            r.pidfd = -1; /* the jail's */
+            if (agc_jail_wait(&ex, jc, agc_clock_monotonic_ns(ctx) + 2000000000LL) == AGC_OK)
+                r.status = ex.signal ? ex.signal : (ex.code & 0xff) << 8;
+        } else {
+            while (waitpid(r.pid, &r.status, 0) < 0 && errno == EINTR)
+                ;
+        }
         if (r.in_fd >= 0)
             close(r.in_fd);
         if (r.out.fd >= 0)
@@ -431,6 +607,13 @@ static agc_status run_command_call(void *self, const json_t *args, agc_tool_resu
         if (r.pidfd >= 0)
             close(r.pidfd);
         st = report(out, &r, timeout_s, ctx);
+        if (st == AGC_OK) {
+            agc_ctx *prev = agc_json_enter(ctx);
+            json_t *sb = jc ? json_string(agc_jail_child_report(jc)->text) : json_null();
+            if (!sb || json_object_set_new(out->structured, "sandbox", sb) != 0)
+                st = AGC_ENOMEM;
+            agc_json_leave(prev);
+        }
         if (st == AGC_OK && r.canceled)
             st = agc_error_set(ctx, AGC_ECANCELED, MOD, "the command was canceled");
     }
@@ -438,6 +621,7 @@ static agc_status run_command_call(void *self, const json_t *args, agc_tool_resu
     while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
         ;
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    agc_jail_free(jc);
     agc_buf_free(&r.out.buf);
     agc_buf_free(&r.err.buf);
     agc_free(ctx, argv);
@@ -445,18 +629,94 @@ static agc_status run_command_call(void *self, const json_t *args, agc_tool_resu
     return st;
 }
 
+static void run_command_destroy(void *self)
+{
+    rc_tool *t = self;
+    agc_ctx *ctx = agc__ws_ctx(t->ws);
+    for (int l = 0; l < 2; l++) {
+        char **v = l ? t->rw : t->ro;
+        for (size_t i = 0; v && v[i]; i++)
+            agc_free(ctx, v[i]);
+        agc_free(ctx, v);
+    }
+    agc__ws_unref(t->ws);
+    agc_free(ctx, t);
+}
+
 static const agc_tool_ops run_command_ops = {
     AGC_TOOL_OPS_VERSION,
     run_command_call,
-    agc__ws_tool_destroy,
+    run_command_destroy,
 };
+
+void agc_run_command_opts_init(agc_run_command_opts *opts)
+{
+    agc_run_command_opts o = AGC_RUN_COMMAND_OPTS_INIT;
+    *opts = o;
+}
+
+static agc_status copy_paths(char ***out, const char *const *src, agc_ctx *ctx)
+{
+    size_t n = 0;
+    while (src && src[n]) {
+        if (src[n][0] != '/')
+            return agc_error_set(ctx, AGC_EINVAL, MOD,
+                                 "run_command jail path '%s' is not absolute", src[n]);
+        n++;
+    }
+    *out = agc_calloc(ctx, n + 1, sizeof **out);
+    if (!*out)
+        return AGC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!((*out)[i] = agc_strdup(ctx, src[i])))
+            return AGC_ENOMEM;
+    return AGC_OK;
+}
+
+agc_status agc_workspace_run_command_new(agc_tool **out, agc_workspace *ws,
+                                         const agc_run_command_opts *opts, agc_ctx *ctx)
+{
+    *out = NULL;
+    agc_run_command_opts dflt = AGC_RUN_COMMAND_OPTS_INIT;
+    if (!opts)
+        opts = &dflt;
+    if (opts->version != AGC_RUN_COMMAND_OPTS_VERSION || opts->jail > AGC_RUN_JAIL_REQUIRED)
+        return agc_error_set(ctx, AGC_EINVAL, MOD,
+                             "run_command opts: unknown version %u or jail mode; use "
+                             "AGC_RUN_COMMAND_OPTS_INIT", opts->version);
+    rc_tool *t = agc_calloc(ctx, 1, sizeof *t);
+    if (!t)
+        return AGC_ENOMEM;
+    agc__ws_ref(ws);
+    t->ws = ws;
+    t->mode = opts->jail;
+    t->network = opts->network;
+    agc_status st = copy_paths(&t->ro, opts->ro_paths, ctx);
+    if (st == AGC_OK)
+        st = copy_paths(&t->rw, opts->rw_paths, ctx);
+    json_t *schema_json = NULL;
+    if (st == AGC_OK)
+        st = agc_json_parse(&schema_json, schema, strlen(schema), "run_command", ctx);
+    if (st != AGC_OK) {
+        run_command_destroy(t);
+        return st;
+    }
+    agc_tool_spec spec = AGC_TOOL_SPEC_INIT;
+    spec.name = "run_command";
+    spec.description = "Run a program in the workspace (argv list, no shell) and return its "
+                       "output and exit status. Use [\"sh\", \"-c\", \"...\"] for pipelines.";
+    spec.input_schema = schema_json;
+    spec.effect = AGC_TOOL_EFFECT_EXEC;
+    spec.approval = AGC_TOOL_APPROVE_ASK;
+    spec.timeout_ms = (int64_t)(MAX_TIMEOUT_S + 10) * 1000;
+    st = agc_tool_new(out, &run_command_ops, t, &spec, ctx); /* destroys t on failure */
+    agc_ctx *prev = agc_json_enter(ctx);
+    json_decref(schema_json);
+    agc_json_leave(prev);
+    return st;
+}
 
 agc_status agc__tool_run_command_new(agc_tool **out, agc_workspace *ws, agc_ctx *ctx)
 {
-    return agc__ws_tool_make(out, ws, &run_command_ops, "run_command",
-                             "Run a program in the workspace (argv list, no shell) and return "
-                             "its output and exit status. Use [\"sh\", \"-c\", \"...\"] for "
-                             "pipelines.",
-                             schema, AGC_TOOL_EFFECT_EXEC, AGC_TOOL_APPROVE_ASK,
-                             (int64_t)(MAX_TIMEOUT_S + 10) * 1000, ctx);
+    return agc_workspace_run_command_new(out, ws, NULL, ctx);
 }

@@ -1,10 +1,55 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* tools run_command: output, exit status, timeout kills the group, env scrub, cwd, caps. */
+/*
+ * tools run_command: output, exit status, timeout kills the group, env scrub,
+ * cwd, caps; the OS jail by default (secrets hidden, files outside denied,
+ * network only when granted) and the option to turn it off.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agentc/jail.h"
 #include "tools_fixture.h"
+
+/* A fixture whose run_command has explicit jail options. */
+static fx *fx_jail(agc_run_jail mode, bool network, const char *const *ro)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = agc_test_tmpdir();
+    assert_int_equal(agc_ctx_new(&f->ctx, NULL), AGC_OK);
+    assert_int_equal(agc_workspace_open(&f->ws, f->dir, NULL, f->ctx), AGC_OK);
+    assert_int_equal(agc_tool_registry_new(&f->reg, f->ctx), AGC_OK);
+    static const char *const others[] = {"read_file", "write_file", NULL};
+    assert_int_equal(agc_workspace_register_tools(f->reg, f->ws, others), AGC_OK);
+    agc_run_command_opts o = AGC_RUN_COMMAND_OPTS_INIT;
+    o.jail = mode;
+    o.network = network;
+    o.ro_paths = ro;
+    agc_tool *t = NULL;
+    assert_int_equal(agc_workspace_run_command_new(&t, f->ws, &o, f->ctx), AGC_OK);
+    assert_int_equal(agc_tool_registry_add(f->reg, t), AGC_OK);
+    agc_tool_result_init(&f->res);
+    return f;
+}
+
+/* Skips (with the reason) when the kernel cannot give run_command its full jail. */
+static void need_jail(void)
+{
+    agc_ctx *ctx = NULL;
+    assert_int_equal(agc_ctx_new(&ctx, NULL), AGC_OK);
+    agc_jail_report rep;
+    agc_jail_probe(&rep, ctx);
+    agc_ctx_free(ctx);
+    unsigned want = AGC_JAIL_F_LANDLOCK | AGC_JAIL_F_MOUNTNS | AGC_JAIL_F_PIDNS;
+    if ((rep.features & want) != want) {
+        print_message("skipped: the jail lacks Landlock or namespaces here (%s)\n", rep.text);
+        skip();
+    }
+}
 
 static void captures_output_and_exit_status(void **state)
 {
@@ -54,7 +99,7 @@ static double now_s(void)
 static void timeout_kills_the_process_group(void **state)
 {
     (void)state;
-    fx *f = fx_new(NULL);
+    fx *f = fx_jail(AGC_RUN_JAIL_OFF, false, NULL); /* host pids in bg.pid */
     double t0 = now_s();
     fx_err(f, "run_command",
            "{\"argv\":[\"sh\",\"-c\",\"sleep 30 & echo $! > bg.pid; echo started; wait\"],"
@@ -77,7 +122,7 @@ static void timeout_kills_the_process_group(void **state)
 static void leftover_background_processes_are_killed_on_exit(void **state)
 {
     (void)state;
-    fx *f = fx_new(NULL);
+    fx *f = fx_jail(AGC_RUN_JAIL_OFF, false, NULL); /* host pids in bg.pid */
     double t0 = now_s();
     fx_ok(f, "run_command", "{\"argv\":[\"sh\",\"-c\",\"sleep 30 & echo $! > bg.pid\"]}");
     assert_true(now_s() - t0 < 5);
@@ -179,6 +224,109 @@ static void cancel_stops_a_running_command(void **state)
     fx_free(f);
 }
 
+static void jailed_by_default_secrets_and_outside_files_are_unreadable(void **state)
+{
+    (void)state;
+    need_jail();
+    fx *f = fx_new(NULL);
+    fx_write(f, "notes.txt", "visible\n");
+    fx_write(f, ".env", "API_KEY=hunter2\n");
+    fx_write(f, ".git/config", "[remote] url=gitsecret\n");
+    fx_write(f, "sub/key.pem", "PEMSECRET\n");
+    char *other = agc_test_tmpdir();
+    char outside[4200], cmd[9000];
+    snprintf(outside, sizeof outside, "%s/outside.txt", other);
+    agc_test_write_file(outside, "OUTSIDESECRET\n");
+    snprintf(cmd, sizeof cmd,
+             "{\"argv\":[\"sh\",\"-c\",\"cat notes.txt; cat .env; cat .git/config; "
+             "cat sub/key.pem; cat %s; echo made > made.txt; echo t > /tmp/t && cat /tmp/t\"]}",
+             outside);
+    agc_status st = fx_call(f, "run_command", cmd);
+    const char *out = f->res.output;
+    print_message("%s\n", out);
+    assert_int_equal(st, AGC_OK);
+    assert_non_null(strstr(out, "visible\nt\n"));  /* a writable private /tmp */
+    assert_null(strstr(out, "hunter2"));
+    assert_null(strstr(out, "gitsecret"));
+    assert_null(strstr(out, "PEMSECRET"));
+    assert_null(strstr(out, "OUTSIDESECRET"));
+    assert_non_null(strstr(out, "Permission denied"));
+    char *made = fx_read(f, "made.txt");
+    assert_non_null(made);
+    assert_string_equal(made, "made\n");
+    free(made);
+    const char *sb = json_string_value(json_object_get(f->res.structured, "sandbox"));
+    assert_non_null(sb);
+    assert_non_null(strstr(sb, "landlock ABI"));
+    /* the host's secrets are intact */
+    char *env = fx_read(f, ".env");
+    assert_string_equal(env, "API_KEY=hunter2\n");
+    free(env);
+    agc_test_rmtree(other);
+    free(other);
+    fx_free(f);
+}
+
+static void jail_can_be_turned_off(void **state)
+{
+    (void)state;
+    fx *f = fx_jail(AGC_RUN_JAIL_OFF, false, NULL);
+    char *other = agc_test_tmpdir();
+    char outside[4200], cmd[9000];
+    snprintf(outside, sizeof outside, "%s/outside.txt", other);
+    agc_test_write_file(outside, "reachable\n");
+    snprintf(cmd, sizeof cmd, "{\"argv\":[\"cat\",\"%s\"]}", outside);
+    assert_string_equal(fx_ok(f, "run_command", cmd), "reachable\n[exit status 0]");
+    assert_true(json_is_null(json_object_get(f->res.structured, "sandbox")));
+    agc_test_rmtree(other);
+    free(other);
+    fx_free(f);
+}
+
+static void jailed_network_needs_a_grant(void **state)
+{
+    (void)state;
+    need_jail();
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 8), 0);
+    socklen_t al = sizeof a;
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+    const char *bin = getenv("AGC_BINARY_DIR");
+    char probe[4200], cmd[9000];
+    snprintf(probe, sizeof probe, "%s/jailprobe", bin ? bin : ".");
+    const char *ro[] = {probe, NULL};
+    snprintf(cmd, sizeof cmd, "{\"argv\":[\"%s\",\"connect\",\"%d\"]}", probe,
+             ntohs(a.sin_port));
+    fx *f = fx_jail(AGC_RUN_JAIL_REQUIRED, false, ro);
+    assert_non_null(strstr(fx_ok(f, "run_command", cmd), "connect: EACCES"));
+    fx_free(f);
+    f = fx_jail(AGC_RUN_JAIL_REQUIRED, true, ro);
+    assert_non_null(strstr(fx_ok(f, "run_command", cmd), "connect: OK"));
+    fx_free(f);
+    close(ls);
+}
+
+static void jailed_timeout_kills_every_process_of_the_jail(void **state)
+{
+    (void)state;
+    need_jail();
+    fx *f = fx_new(NULL);
+    double t0 = now_s();
+    fx_err(f, "run_command",
+           "{\"argv\":[\"sh\",\"-c\",\"sleep 30 & (sleep 40 &); echo started; wait\"],"
+           "\"timeout_seconds\":0.5}",
+           "[timed out after 0.5 s; the process group was killed]");
+    assert_non_null(strstr(f->res.output, "started\n"));
+    assert_true(now_s() - t0 < 5);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +337,10 @@ int main(void)
         cmocka_unit_test(cwd_is_confined_to_the_workspace),
         cmocka_unit_test(output_is_capped_but_status_kept),
         cmocka_unit_test(cancel_stops_a_running_command),
+        cmocka_unit_test(jailed_by_default_secrets_and_outside_files_are_unreadable),
+        cmocka_unit_test(jail_can_be_turned_off),
+        cmocka_unit_test(jailed_network_needs_a_grant),
+        cmocka_unit_test(jailed_timeout_kills_every_process_of_the_jail),
     };
     return cmocka_run_group_tests_name("tools_run_command", tests, NULL, NULL);
 }
