@@ -10,14 +10,22 @@
  *
  * Threads: a client and its requests serve one thread at a time (the thread
  * calling run), except agc_http_client_wakeup() and agc_http_client_cancel(),
- * which any thread may call. libcurl's process-wide curl_global_init() is run
- * once, on the first agc_http_client_new() (pthread_once); an embedder that
- * also uses libcurl directly should call curl_global_init() itself first,
- * before starting threads. Proxies come from the environment as curl reads
- * them (http_proxy, https_proxy, no_proxy, all_proxy). While the client runs
- * (its callbacks included) SIGPIPE is blocked for the calling thread only,
- * and one raised by a write to a closed TLS socket is swallowed; the
- * process-wide disposition is never changed.
+ * which any thread may call.
+ *
+ * libcurl is not linked: the first agc_http_client_new() of the process
+ * loads libcurl.so.4 (dlopen, Debian package libcurl4, 7.85 or newer) and
+ * runs its process-wide curl_global_init(), once (pthread_once); the
+ * function table so obtained is process-wide and immutable afterwards, and
+ * the library stays loaded until exit. Programs that never create a client
+ * never load it (with its dependencies it costs ~12 ms). An embedder that
+ * also uses libcurl directly shares the same loaded copy and should call
+ * curl_global_init() itself first, before starting threads.
+ *
+ * Proxies come from the environment as curl reads them (http_proxy,
+ * https_proxy, no_proxy, all_proxy). While the client runs (its callbacks
+ * included) SIGPIPE is blocked for the calling thread only, and one raised
+ * by a write to a closed TLS socket is swallowed; the process-wide
+ * disposition is never changed.
  */
 #ifndef AGENTC_HTTP_H
 #define AGENTC_HTTP_H
@@ -130,8 +138,11 @@ typedef struct agc_http_client_opts {
 
 /*
  * Creates a client owning one libcurl multi handle (its connection pool).
- * opts may be NULL. AGC_EINVAL (unknown opts version), AGC_ENOMEM, AGC_ENET
- * when libcurl cannot be initialised. Free with agc_http_client_free().
+ * opts may be NULL. AGC_EINVAL (unknown opts version), AGC_ENOMEM;
+ * AGC_ENOTFOUND when libcurl.so.4 is not installed (the message names the
+ * package), AGC_EUNSUPPORTED when it is older than 7.85, AGC_ENET when
+ * curl_global_init fails -- a load failure is remembered: every later call
+ * fails the same way. Free with agc_http_client_free().
  */
 AGC_NODISCARD agc_status agc_http_client_new(agc_http_client **out,
                                              const agc_http_client_opts *opts, agc_ctx *ctx);

@@ -12,6 +12,11 @@
  * Each request gets its own ctx (agc_http_sreq_ctx), and each stream its own
  * (agc_http_stream_ctx), made with opts->realloc -- which must therefore be
  * thread-safe -- so handlers never share a ctx across threads.
+ *
+ * libmicrohttpd is not linked: the first agc_http_server_new() of the
+ * process loads libmicrohttpd.so.12 (dlopen, Debian package libmicrohttpd12,
+ * 0.9.71 or newer), once (pthread_once); the function table is process-wide
+ * and immutable afterwards, and the library stays loaded until exit.
  */
 #ifndef AGENTC_HTTP_SERVER_H
 #define AGENTC_HTTP_SERVER_H
@@ -66,7 +71,10 @@ void agc_http_server_opts_init(agc_http_server_opts *opts);
  * Starts listening and serving on internal threads; handler(req, user) runs
  * for each request, possibly on several threads at once. opts may be NULL.
  * AGC_EINVAL (opts version, bad bind address), AGC_EIO (cannot listen: the
- * message names address, port and reason), AGC_ENOMEM. Free with
+ * message names address, port and reason), AGC_ENOMEM, AGC_ENOTFOUND
+ * (libmicrohttpd.so.12 not installed: the message names the package),
+ * AGC_EUNSUPPORTED (older than 0.9.71; a load failure is remembered for the
+ * life of the process). Free with
  * agc_http_server_free().
  */
 AGC_NODISCARD agc_status agc_http_server_new(agc_http_server **out,

@@ -12,8 +12,9 @@
  * steps without re-running completed tool calls.
  * An idle run is small (the definition is shared by reference; provider,
  * tools, conversation are set up at the first step).
- * Not here: plan-and-execute / ReAct strategies and multi-agent patterns
- * (they plug into the strategy seam of src/runtime/run_int.h).
+ * Strategies (native, plan_execute, react, pipeline) and sub-agents (handoff,
+ * agent-as-tool) plug into the strategy seam of src/runtime/run_int.h
+ * (docs/runtime.md).
  */
 #ifndef AGENTC_RUNTIME_H
 #define AGENTC_RUNTIME_H

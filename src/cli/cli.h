@@ -40,5 +40,6 @@ int agc_cmd_sessions(int argc, char **argv);
 int agc_cmd_resume(int argc, char **argv);
 int agc_cmd_approve(int argc, char **argv);
 int agc_cmd_init(int argc, char **argv);
+int agc_cmd_sandbox(int argc, char **argv);
 
 #endif

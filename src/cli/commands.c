@@ -20,5 +20,7 @@ const agc_cli_cmd agc_cli_commands[] = {
     {"approve", agc_cmd_approve, "approve RUN CALL --allow|--deny",
      "decide a tool call a paused run waits on (--reason TEXT)"},
     {"init", agc_cmd_init, "init [DIR] [--force]", "write a starter agent.yaml and AGENTS.md"},
+    {"sandbox", agc_cmd_sandbox, "sandbox compile|inspect|run TOOL.wasm [OPTIONS]",
+     "compile, inspect or run a WebAssembly tool in the sandbox"},
     {NULL, NULL, NULL, NULL},
 };

@@ -8,17 +8,15 @@
  * with the ctx clock. No retries, no redirects, no cookies.
  */
 #include <assert.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "agentc/alloc.h"
 #include "agentc/clock.h"
 #include "agentc/http.h"
+#include "curl_api.h"
 #include "http_int.h"
 
 #define MAX_HEADER_BYTES ((size_t)256 * 1024)
@@ -56,16 +54,6 @@ struct agc_http_client {
     atomic_bool woken;
 };
 
-/* ---- process-wide libcurl initialisation (the one global: set once) ---- */
-
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init_once(void)
-{
-    g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 void agc_http_opts_init(agc_http_opts *opts)
 {
     *opts = (agc_http_opts)AGC_HTTP_OPTS_INIT;
@@ -88,10 +76,9 @@ agc_status agc_http_client_new(agc_http_client **out, const agc_http_client_opts
                                  opts->version, AGC_HTTP_CLIENT_OPTS_VERSION);
         o = *opts;
     }
-    pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_init_rc != CURLE_OK)
-        return agc_error_set(ctx, AGC_ENET, "http", "libcurl could not be initialised: %s",
-                             curl_easy_strerror(g_curl_init_rc));
+    agc_status st = agc_net__curl_load(ctx); /* dlopen + curl_global_init, once */
+    if (st != AGC_OK)
+        return st;
     agc_http_client *c = agc_calloc(ctx, 1, sizeof *c);
     if (!c)
         return AGC_ENOMEM;
@@ -104,9 +91,9 @@ agc_status agc_http_client_new(agc_http_client **out, const agc_http_client_opts
         return agc_error_set(ctx, AGC_ENOMEM, "http", "out of memory creating a curl multi handle");
     }
     if (o.max_connections > 0)
-        curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o.max_connections);
+        agc_net__multi_setopt_long(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o.max_connections);
     if (o.max_host_connections > 0)
-        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, o.max_host_connections);
+        agc_net__multi_setopt_long(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, o.max_host_connections);
     *out = c;
     return AGC_OK;
 }
@@ -429,46 +416,46 @@ static agc_status setup_easy(agc_http_req *r, const char *url, const void *body,
     if (!e)
         return agc_error_set(ctx, AGC_ENOMEM, "http", "out of memory creating a curl handle");
     r->easy = e;
-    CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url);
+    CURLcode rc = agc_net__easy_setopt_ptr(e, CURLOPT_URL, url);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        rc = agc_net__easy_setopt_ptr(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (rc != CURLE_OK)
         return agc_error_set(ctx, rc == CURLE_OUT_OF_MEMORY ? AGC_ENOMEM : AGC_EINVAL, "http",
                              "%s %s: %s", r->method, r->origin, curl_easy_strerror(rc));
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    agc_net__easy_setopt_ptr(e, CURLOPT_PRIVATE, r);
+    agc_net__easy_setopt_ptr(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    agc_net__easy_setopt_long(e, CURLOPT_NOSIGNAL, 1L);
+    agc_net__easy_setopt_long(e, CURLOPT_FOLLOWLOCATION, 0L);
+    agc_net__easy_setopt_long(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    agc_net__easy_setopt_long(e, CURLOPT_TCP_KEEPALIVE, 1L);
     char ua[64];
     snprintf(ua, sizeof ua, "agentc/%s", agc_version());
-    curl_easy_setopt(e, CURLOPT_USERAGENT, ua); /* curl copies strings */
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(o->connect_timeout_ms ? o->connect_timeout_ms
-                                                  : AGC_HTTP_DEFAULT_CONNECT_TIMEOUT_MS));
+    agc_net__easy_setopt_ptr(e, CURLOPT_USERAGENT, ua); /* curl copies strings */
+    agc_net__easy_setopt_long(e, CURLOPT_CONNECTTIMEOUT_MS,
+                              (long)(o->connect_timeout_ms ? o->connect_timeout_ms
+                                                           : AGC_HTTP_DEFAULT_CONNECT_TIMEOUT_MS));
     if (o->timeout_ms)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
-    if (o->ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file) != CURLE_OK)
+        agc_net__easy_setopt_long(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    agc_net__easy_setopt_long(e, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+    agc_net__easy_setopt_long(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+    if (o->ca_file && agc_net__easy_setopt_ptr(e, CURLOPT_CAINFO, o->ca_file) != CURLE_OK)
         return agc_error_set(ctx, AGC_ENOMEM, "http", "out of memory setting the CA file");
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdr_list);
+    agc_net__easy_setopt_write_fn(e, CURLOPT_HEADERFUNCTION, on_curl_header);
+    agc_net__easy_setopt_ptr(e, CURLOPT_HEADERDATA, r);
+    agc_net__easy_setopt_write_fn(e, CURLOPT_WRITEFUNCTION, on_curl_write);
+    agc_net__easy_setopt_ptr(e, CURLOPT_WRITEDATA, r);
+    agc_net__easy_setopt_ptr(e, CURLOPT_HTTPHEADER, r->hdr_list);
     bool is_get = strcmp(r->method, "GET") == 0, is_post = strcmp(r->method, "POST") == 0;
     if (strcmp(r->method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        agc_net__easy_setopt_long(e, CURLOPT_NOBODY, 1L);
     } else if (is_get && !body) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        agc_net__easy_setopt_long(e, CURLOPT_HTTPGET, 1L);
     } else {
         if (!is_post)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+            agc_net__easy_setopt_ptr(e, CURLOPT_CUSTOMREQUEST, r->method);
         if (body || is_post) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+            agc_net__easy_setopt_off(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+            agc_net__easy_setopt_ptr(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
         }
     }
     return AGC_OK;
@@ -581,7 +568,7 @@ static void finish_from_curl(agc_http_req *r, CURLcode rc)
 {
     if (r->http_status == 0) {
         long code = 0;
-        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+        agc_net__easy_getinfo_long(r->easy, CURLINFO_RESPONSE_CODE, &code);
         r->http_status = (int)code;
     }
     if (rc != CURLE_OK && r->stop == AGC_OK) {
@@ -613,7 +600,7 @@ static void drain_info(agc_http_client *c)
         if (m->msg != CURLMSG_DONE)
             continue;
         char *priv = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        agc_net__easy_getinfo_str(m->easy_handle, CURLINFO_PRIVATE, &priv);
         agc_http_req *r = (agc_http_req *)(void *)priv;
         CURLcode rc = m->data.result;
         if (r)

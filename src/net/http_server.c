@@ -404,6 +404,9 @@ agc_status agc_http_server_new(agc_http_server **out, const agc_http_server_opts
     }
     if (!handler)
         return agc_error_set(ctx, AGC_EINVAL, "http_server", "the server needs a handler");
+    agc_status st = agc_net__mhd_load(ctx); /* dlopen, once per process */
+    if (st != AGC_OK)
+        return st;
     if (!o.bind_address)
         o.bind_address = "127.0.0.1";
     if (!o.max_body_bytes)
@@ -417,7 +420,7 @@ agc_status agc_http_server_new(agc_http_server **out, const agc_http_server_opts
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_AUTO | MHD_USE_ITC;
     struct sockaddr_storage ss;
-    agc_status st = bind_addr(&ss, &flags, o.bind_address, o.port, ctx);
+    st = bind_addr(&ss, &flags, o.bind_address, o.port, ctx);
     if (st != AGC_OK)
         return st;
     agc_http_server *srv = agc_calloc(ctx, 1, sizeof *srv);

@@ -10,9 +10,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <microhttpd.h>
-
 #include "agentc/http_server.h"
+#include "mhd_api.h"
 
 typedef struct agc_http__producer agc_http__producer;
 

@@ -17,6 +17,7 @@
  */
 #include "run_int.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,7 +129,8 @@ static agc_status load_sub(agc__sub *s, const json_t *e, size_t i, const agc_age
         st = agc_agent_def_load(&s->def, path, NULL, ctx);
         agc_free(ctx, path);
     } else if (json_is_object(agent)) {
-        char *where = agc_sprintf(ctx, "%.*s#/sub_agents/%zu/agent", (int)strcspn(src, "#"), src, i);
+        char *where =
+            agc_sprintf(ctx, "%.*s#/sub_agents/%zu/agent", (int)strcspn(src, "#"), src, i);
         if (!where)
             return AGC_ENOMEM;
         st = inline_def(&s->def, agent, s->name, parent, where, ctx);
@@ -144,8 +146,8 @@ static agc_status load_sub(agc__sub *s, const json_t *e, size_t i, const agc_age
         return st;
     s->tool = agc_sprintf(ctx, "%s%s", s->mode == AGC__SUB_HANDOFF ? HANDOFF_PREFIX : AGENT_PREFIX,
                           s->name);
-    const char *d = s->description ? s->description : agc_json_str(agc_agent_def_json(s->def),
-                                                                    "description", NULL);
+    const char *d = s->description ? s->description
+                                   : agc_json_str(agc_agent_def_json(s->def), "description", NULL);
     if (s->mode == AGC__SUB_HANDOFF)
         s->tool_description =
             agc_sprintf(ctx,
@@ -296,8 +298,7 @@ agc_status agc__multi_run_child(agc__child *out, agc_run *run, const agc__sub *s
     o.budgets = s->has_budgets ? &s->budgets : NULL;
     if (same_json(agc_agent_def_provider(s->def), agc_agent_def_provider(run->def)))
         o.provider = run->a->provider;
-    if (run->a->ws &&
-        same_json(agc_agent_def_workspace(s->def), agc_agent_def_workspace(run->def)))
+    if (run->a->ws && same_json(agc_agent_def_workspace(s->def), agc_agent_def_workspace(run->def)))
         o.workspace = run->a->ws;
     agc_run *child = NULL;
     agc_status st = agc_run_new(&child, s->def, task, &o, ctx);
@@ -308,6 +309,8 @@ agc_status agc__multi_run_child(agc__child *out, agc_run *run, const agc__sub *s
         agc_run_cancel(child);
     st = agc_run_until_done(child);
     atomic_store(&run->live_child, NULL);
+    while (atomic_load(&run->cancel_busy) > 0) /* an agc_run_cancel may still hold child */
+        sched_yield();
     out->status = agc_run_status_get(child);
     memcpy(out->run_id, agc_run_id(child), strlen(agc_run_id(child)) + 1);
     const char *reason = agc_run_reason(child);
@@ -377,9 +380,9 @@ static agc_status finish(agc_run *run, agc__call *c, char *text, bool is_error,
     c->state = AGC__CALL_DONE;
     c->started = false;
     agc_ctx *prev = agc_json_enter(ctx);
-    json_t *step = json_pack("{s:s, s:s, s:b, s:s, s:b, s:I}", "call_id", c->id, "tool", c->name,
-                             "ok", !is_error, "output", text, "truncated", false, "duration_ms",
-                             (json_int_t)0);
+    json_t *step =
+        json_pack("{s:s, s:s, s:b, s:s, s:b, s:I}", "call_id", c->id, "tool", c->name, "ok",
+                  !is_error, "output", text, "truncated", false, "duration_ms", (json_int_t)0);
     json_t *ev = json_pack("{s:s, s:s, s:b, s:s, s:I}", "call_id", c->id, "tool", c->name, "ok",
                            !is_error, "output", text, "duration_ms", (json_int_t)0);
     if (child_id && step)
@@ -406,9 +409,9 @@ static agc_status do_call(agc_run *run, agc__call *c, const agc__sub *s)
     const char *task = agc_json_str(args, "task", NULL);
     const char *note = agc_json_str(args, "note", NULL);
     if (st != AGC_OK || !json_is_object(args) || (s->mode == AGC__SUB_TOOL && !task)) {
-        char *msg = agc_sprintf(ctx, "invalid arguments: %s expects %s", c->name,
-                                s->mode == AGC__SUB_TOOL ? "{\"task\": string}"
-                                                         : "{\"note\": string}");
+        char *msg =
+            agc_sprintf(ctx, "invalid arguments: %s expects %s", c->name,
+                        s->mode == AGC__SUB_TOOL ? "{\"task\": string}" : "{\"note\": string}");
         st = msg ? agc__call_refuse(run, c, "schema", msg) : AGC_ENOMEM;
         agc_free(ctx, msg);
     } else if (s->mode == AGC__SUB_HANDOFF && m->handoff) {
@@ -418,10 +421,12 @@ static agc_status do_call(agc_run *run, agc__call *c, const agc__sub *s)
         agc_free(ctx, m->handoff_note);
         m->handoff_note = note && *note ? agc_strdup(ctx, note) : NULL;
         char *text = agc_sprintf(ctx, "Handed the conversation over to agent '%s'.", s->name);
-        st = text && (!note || !*note || m->handoff_note) ? finish(run, c, text, false, NULL)
-                                                          : AGC_ENOMEM;
-        if (st == AGC_ENOMEM)
+        if (text && (!note || !*note || m->handoff_note)) {
+            st = finish(run, c, text, false, NULL); /* takes text */
+        } else {
             agc_free(ctx, text);
+            st = AGC_ENOMEM;
+        }
     } else if (st == AGC_OK) {
         agc__child ch;
         st = agc__multi_run_child(&ch, run, s, task);
@@ -552,9 +557,9 @@ agc_status agc__multi_before_model(agc_run *run)
         run->resumed = resumed;
     }
     if (st == AGC_OK && note) {
-        char *msg = agc_sprintf(ctx,
-                                "Note from agent '%s', who handed the conversation over to you: %s",
-                                from_name, note);
+        char *msg =
+            agc_sprintf(ctx, "Note from agent '%s', who handed the conversation over to you: %s",
+                        from_name, note);
         st = msg ? agc__conv_add_user(run, msg, "handoff", true) : AGC_ENOMEM;
         agc_free(ctx, msg);
     }

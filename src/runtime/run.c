@@ -84,6 +84,7 @@ agc_status agc_run_new(agc_run **out, agc_agent_def *def, const char *task,
     atomic_init(&r->cancel, false);
     atomic_init(&r->live_provider, NULL);
     atomic_init(&r->live_child, NULL);
+    atomic_init(&r->cancel_busy, 0);
     *out = r;
     return AGC_OK;
 }
@@ -202,9 +203,12 @@ void agc_run_cancel(agc_run *run)
     agc_provider *p = atomic_load(&run->live_provider);
     if (p)
         agc_provider_cancel(p);
+    /* the runner of a sub-run waits for cancel_busy to drop before freeing it */
+    atomic_fetch_add(&run->cancel_busy, 1);
     agc_run *child = atomic_load(&run->live_child);
     if (child)
         agc_run_cancel(child);
+    atomic_fetch_sub(&run->cancel_busy, 1);
 }
 
 /* ---- persistence and events ------------------------------------------------------ */
@@ -235,8 +239,8 @@ void agc__run_emit(agc_run *run, agc_event_type type, json_t *data)
 void agc__run_emit_custom(agc_run *run, const char *name, json_t *data)
 {
     if (run->opts.events && data)
-        (void)agc_event_emitx(run->opts.events, AGC_EVENT_CUSTOM, name,
-                              run->id[0] ? run->id : NULL, agc_agent_def_name(run->def), data);
+        (void)agc_event_emitx(run->opts.events, AGC_EVENT_CUSTOM, name, run->id[0] ? run->id : NULL,
+                              agc_agent_def_name(run->def), data);
     agc_ctx *prev = agc_json_enter(run->ctx);
     json_decref(data);
     agc_json_leave(prev);

@@ -6,8 +6,9 @@
  * after prepare; the native tool-calling loop is the first one, and
  * plan-and-execute, ReAct and multi-agent strategies plug in beside it using
  * the helpers below (model call, tool dispatch, finish, commit, emit).
- * Invariant: only the run's thread touches a run, except run->cancel and
- * run->live_provider (atomics, for agc_run_cancel).
+ * Invariant: only the run's thread touches a run, except run->cancel,
+ * run->live_provider, run->live_child and run->cancel_busy (atomics, for
+ * agc_run_cancel).
  */
 #ifndef AGC_RUNTIME_RUN_INT_H
 #define AGC_RUNTIME_RUN_INT_H
@@ -143,6 +144,7 @@ struct agc_run {
     void *strategy_state;
     struct agc__multi *multi;      /* sub-agents (multi_agent.c), NULL when none */
     _Atomic(agc_run *) live_child; /* a sub-run in progress (agc_run_cancel reaches it) */
+    atomic_int cancel_busy;        /* agc_run_cancel calls looking at live_child */
     char id[AGC_ID_TYPED_SIZE];
 };
 
@@ -213,8 +215,7 @@ agc_status agc__multi_before_model(agc_run *run);
 /* Runs s on task as a child of run to its end (AGC_OK whatever the child's
  * outcome; failures only for the machinery: AGC_ENOMEM ...). *out is the
  * caller's (agc__child_clear). */
-agc_status agc__multi_run_child(agc__child *out, agc_run *run, const agc__sub *s,
-                                const char *task);
+agc_status agc__multi_run_child(agc__child *out, agc_run *run, const agc__sub *s, const char *task);
 void agc__child_clear(agc__child *c, agc_ctx *ctx);
 const agc__sub *agc__multi_find(const agc_run *run, const char *name);
 size_t agc__multi_count(const agc_run *run);

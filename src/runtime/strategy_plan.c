@@ -36,16 +36,16 @@ typedef enum stage { ST_PLAN = 0, ST_STEP, ST_FINAL } stage;
 
 typedef struct plan_state {
     stage stage;
-    bool prompted;     /* the request for the current stage is in the conversation */
-    json_t *schema;    /* plan schema document */
+    bool prompted;  /* the request for the current stage is in the conversation */
+    json_t *schema; /* plan schema document */
     agc_schema *validator;
-    json_t *plan;      /* the current plan (valid) */
-    size_t step;       /* index of the step in progress */
+    json_t *plan; /* the current plan (valid) */
+    size_t step;  /* index of the step in progress */
     long long step_turns;
-    int replans;       /* re-plans made */
-    int bad_plans;     /* invalid plans in a row */
-    json_t *results;   /* [{id, goal, ok, result}] of every step run, all plans */
-    char *replan_why;  /* the failure the next plan request reports, or NULL */
+    int replans;      /* re-plans made */
+    int bad_plans;    /* invalid plans in a row */
+    json_t *results;  /* [{id, goal, ok, result}] of every step run, all plans */
+    char *replan_why; /* the failure the next plan request reports, or NULL */
     int max_replans;
     int max_steps;
     long long max_step_turns;
@@ -124,7 +124,8 @@ static void emit_turn_finished(agc_run *run)
 
 static agc_status tool_list(agc_buf *b, agc_run *run)
 {
-    agc_status st = agc_buf_puts(b, run->a->n_tooldefs ? "Tools you can use:" : "You have no tools.");
+    agc_status st =
+        agc_buf_puts(b, run->a->n_tooldefs ? "Tools you can use:" : "You have no tools.");
     for (size_t i = 0; st == AGC_OK && i < run->a->n_tooldefs; i++)
         st = agc_buf_printf(b, "%s %s", i ? "," : "", run->a->tooldefs[i].name);
     return st;
@@ -323,8 +324,8 @@ static agc_status replan(agc_run *run, plan_state *ps, const char *id, const cha
 {
     agc_ctx *ctx = run->ctx;
     if (ps->replans >= ps->max_replans) {
-        char *reason = agc_sprintf(ctx, "plan step %s failed after %d re-plan(s): %s", id,
-                                   ps->replans, why);
+        char *reason =
+            agc_sprintf(ctx, "plan step %s failed after %d re-plan(s): %s", id, ps->replans, why);
         agc_status st = reason ? fail_run(run, reason) : AGC_ENOMEM;
         agc_free(ctx, reason);
         return st;
@@ -352,8 +353,8 @@ static agc_status finish_step(agc_run *run, plan_state *ps, const char *text, bo
     agc_ctx *prev = agc_json_enter(ctx);
     json_t *r = json_pack("{s:s, s:s, s:b, s:s}", "id", id, "goal", agc_json_str(s, "goal", ""),
                           "ok", ok, "result", text);
-    json_t *d = json_pack("{s:I, s:s, s:b, s:s}", "index", (json_int_t)ps->step, "id", id, "ok",
-                          ok, "result", text);
+    json_t *d = json_pack("{s:I, s:s, s:b, s:s}", "index", (json_int_t)ps->step, "id", id, "ok", ok,
+                          "result", text);
     bool added = r && json_array_append_new(ps->results, r) == 0;
     agc_json_leave(prev);
     agc_status st = record(run, "plan.step.finished", d);

@@ -26,15 +26,14 @@
 
 #define DEFAULT_FORMAT_RETRIES 2
 
-static const char FORMAT_HELP[] =
-    "Answer in exactly one of these two forms.\n"
-    "To use a tool:\n"
-    "Thought: <your reasoning>\n"
-    "Action: <tool name>\n"
-    "Action Input: <the arguments as one JSON object>\n"
-    "To answer:\n"
-    "Thought: <your reasoning>\n"
-    "Final Answer: <your answer>";
+static const char FORMAT_HELP[] = "Answer in exactly one of these two forms.\n"
+                                  "To use a tool:\n"
+                                  "Thought: <your reasoning>\n"
+                                  "Action: <tool name>\n"
+                                  "Action Input: <the arguments as one JSON object>\n"
+                                  "To answer:\n"
+                                  "Thought: <your reasoning>\n"
+                                  "Final Answer: <your answer>";
 
 typedef struct react_state {
     int bad; /* malformed answers in a row */
@@ -337,16 +336,15 @@ static agc_status react_observe(agc_run *run, react_state *rs)
         st = agc__structured_accept(run, p.final);
     } else if (st == AGC_OK && p.v == V_ACTION) {
         rs->bad = 0;
-        emit_turn_finished(run, 1);
-        a->turn_t0_ns = agc_clock_monotonic_ns(ctx); /* the turn goes on with the call */
-        st = start_action(run, &p);
+        st = start_action(run, &p); /* the turn goes on with the call */
     } else if (st == AGC_OK) {
         emit_turn_finished(run, 0);
         const json_t *cfg = agc_agent_def_strategy_config(run->def);
         int max = (int)agc_json_int(cfg, "max_format_retries", DEFAULT_FORMAT_RETRIES);
         char *msg = NULL;
         if (++rs->bad > max) {
-            msg = agc_sprintf(ctx, "the model did not follow the ReAct format after %d attempt(s): %s",
+            msg = agc_sprintf(ctx,
+                              "the model did not follow the ReAct format after %d attempt(s): %s",
                               rs->bad, p.problem);
             run->fail_code = AGC_EPARSE;
             st = msg ? agc__run_finish(run, AGC_RUN_FAILED, msg, NULL, 0, 0) : AGC_ENOMEM;
@@ -366,7 +364,8 @@ static agc_status react_observe(agc_run *run, react_state *rs)
 
 static agc_status react_step(agc_run *run)
 {
-    if (!run->strategy_state && !(run->strategy_state = agc_calloc(run->ctx, 1, sizeof(react_state))))
+    if (!run->strategy_state &&
+        !(run->strategy_state = agc_calloc(run->ctx, 1, sizeof(react_state))))
         return AGC_ENOMEM;
     react_state *rs = run->strategy_state;
     agc_status st = AGC_OK;
