@@ -25,6 +25,7 @@ PACKAGES=(
     libyaml-dev
     lld
     pkg-config
+    sqlite3
     wabt
     wasi-libc
 )

@@ -22,5 +22,7 @@ const agc_cli_cmd agc_cli_commands[] = {
     {"init", agc_cmd_init, "init [DIR] [--force]", "write a starter agent.yaml and AGENTS.md"},
     {"sandbox", agc_cmd_sandbox, "sandbox compile|inspect|run TOOL.wasm [OPTIONS]",
      "compile, inspect or run a WebAssembly tool in the sandbox"},
+    {"audit", agc_cmd_audit, "audit verify|show|export|stats|append|keygen [OPTIONS]",
+     "verify, inspect or export the tamper-evident audit trail (--help for options)"},
     {NULL, NULL, NULL, NULL},
 };
