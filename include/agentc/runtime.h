@@ -122,13 +122,20 @@ typedef struct agc_run_opts {
      * parent's budgets apply. parent must outlive the run. */
     agc_run *parent;
     const agc_budgets *budgets; /* NULL: the definition's; else used instead (copied) */
+    /* Since version 2. The model of this run's model calls instead of the
+     * definition's provider.model (copied; NULL: the definition's). Stored with
+     * the run (run.started model_override), so a resume keeps it; given to
+     * agc_run_resume it replaces the stored one. A handoff ends it (the target
+     * agent's model applies); sub-agent runs use their own definitions. */
+    const char *model;
 } agc_run_opts;
 
-#define AGC_RUN_OPTS_VERSION 1
+/* Version 1 had every field before model; it is still accepted. */
+#define AGC_RUN_OPTS_VERSION 2
 #define AGC_RUN_OPTS_INIT                                                                          \
     {                                                                                              \
         AGC_RUN_OPTS_VERSION, NULL, NULL, NULL, NULL, false, NULL, NULL, AGC_APPROVE_MODE_DEFAULT, \
-            NULL, NULL, 0, false, NULL, NULL, NULL                                                 \
+            NULL, NULL, 0, false, NULL, NULL, NULL, NULL                                           \
     }
 
 void agc_run_opts_init(agc_run_opts *opts);
@@ -201,7 +208,11 @@ AGC_NODISCARD agc_status agc_run_until_done(agc_run *run);
  * Asks the run to stop: the model call or tool calls in progress are
  * abandoned, what is complete stays persisted, the run becomes "canceled".
  * Safe from any thread (including a signal-waiting thread) and idempotent;
- * takes effect at once in a blocked step, or at the next step.
+ * takes effect at once in a blocked step, or at the next step. A run paused
+ * awaiting approval is ended by the next agc_run_step() or
+ * agc_run_until_done() (which then returns AGC_ECANCELED): run.finished with
+ * status "canceled" is committed and the row becomes "canceled"; its pending
+ * calls never run and the run cannot be resumed.
  */
 void agc_run_cancel(agc_run *run);
 
@@ -222,6 +233,17 @@ AGC_NODISCARD agc_status agc_run_decide(agc_run *run, const char *call_id,
  */
 AGC_NODISCARD agc_status agc_run_continue(agc_run *run, const char *message);
 
+/*
+ * Switches the model of the run's next model calls (chat's "/model NAME"),
+ * keeping the conversation; NULL goes back to the definition's model. When
+ * the run has started, a model.changed step is committed so that a resumed
+ * run keeps the choice. Not while a step runs (same thread as the steps).
+ * The provider is not reopened: the model must be one it serves.
+ * Errors: AGC_EINVAL (an empty name, or a terminal run other than finished),
+ * AGC_ENOMEM, store errors.
+ */
+AGC_NODISCARD agc_status agc_run_set_model(agc_run *run, const char *model);
+
 /* Frees the run (and the provider/tools/workspace it opened itself); drops
  * its definition reference. Must not be called while a step runs. NULL is a
  * no-op. A run freed before it is terminal stays "running" or
@@ -233,8 +255,13 @@ void agc_run_free(agc_run *run);
 agc_run_status agc_run_status_get(const agc_run *run);
 /* The run id; "" until the first step when none was given. Borrowed. */
 const char *agc_run_id(const agc_run *run);
-/* The definition (borrowed for the run's lifetime). */
+/* The definition (borrowed for the run's lifetime; after a handoff, the
+ * agent the run was handed to). */
 agc_agent_def *agc_run_def(const agc_run *run);
+/* The model the next model call asks for: the override (agc_run_opts.model,
+ * agc_run_set_model), else the definition's provider.model, else NULL (the
+ * provider's default). Borrowed until the next step or agc_run_set_model. */
+const char *agc_run_model(const agc_run *run);
 /* The state machine's next transition: "prepare", "model", "tools", "observe",
  * "paused", "done". */
 const char *agc_run_phase(const agc_run *run);

@@ -4,7 +4,8 @@
  * line read from stdin is a user message (the first starts a run, the next
  * ones continue it with agc_run_continue, so the history lives in the
  * session); lines starting with '/' are commands: /help, /exit, /reset,
- * /cost, /tools, /model NAME, /save. No line editing (use rlwrap).
+ * /cost, /tools, /model NAME (the same session goes on with another model:
+ * agc_run_set_model), /save. No line editing (use rlwrap).
  * Invariant: the runtime drives every turn; this loop only reads and routes.
  */
 #include <getopt.h>
@@ -44,7 +45,7 @@ static void help(void)
                     "  /reset         forget the conversation and start a new session\n"
                     "  /cost          tokens and cost of this session so far\n"
                     "  /tools         the tools this agent may call\n"
-                    "  /model NAME    switch the model (starts a new session)\n"
+                    "  /model NAME    switch the model (the conversation goes on)\n"
                     "  /save          where this session is stored\n"
                     "anything else is sent to the agent.\n");
 }
@@ -52,13 +53,20 @@ static void help(void)
 static int load_def(chat *c)
 {
     agc_agent_def *def = NULL;
-    if (agc_cli_load_agent(&def, c->agent_path, c->model, c->provider, c->ctx) != AGC_OK) {
+    /* the model is the run's override (agc_run_opts.model), not the definition's */
+    if (agc_cli_load_agent(&def, c->agent_path, NULL, c->provider, c->ctx) != AGC_OK) {
         agc_cli_error(c->ctx, "cannot load the agent");
         return AGC_CLI_FAIL;
     }
     agc_agent_def_unref(c->def);
     c->def = def;
     return AGC_CLI_OK;
+}
+
+/* The model of the next session: /model or --model, else the agent's. */
+static const char *current_model(const chat *c)
+{
+    return c->model ? c->model : agc_agent_def_model(c->def);
 }
 
 static void cmd_cost(chat *c)
@@ -119,22 +127,21 @@ static int command(chat *c, const char *line)
         cmd_tools(c);
     } else if (strcmp(name, "/model") == 0) {
         if (!*arg) {
-            const char *m = agc_agent_def_model(c->def);
+            const char *m = c->run ? agc_run_model(c->run) : current_model(c);
             fprintf(stderr, "model: %s (change it with /model NAME)\n", m ? m : "provider default");
             return -1;
         }
         char *m = agc_strdup(c->ctx, arg);
         if (!m)
             return AGC_CLI_FAIL;
+        if (c->run && agc_run_set_model(c->run, m) != AGC_OK) {
+            agc_cli_error(c->ctx, "cannot switch the model");
+            agc_free(c->ctx, m);
+            return -1;
+        }
         agc_free(c->ctx, c->model);
-        c->model = m;
-        if (load_def(c) != AGC_CLI_OK)
-            return AGC_CLI_FAIL;
-        end_run(c);
-        fprintf(stderr,
-                "model set to %s; a run keeps one model, so the next message starts a "
-                "new session\n",
-                c->model);
+        c->model = m; /* also for a session started after /reset */
+        fprintf(stderr, "model set to %s; the conversation goes on\n", c->model);
     } else if (strcmp(name, "/save") == 0) {
         if (!c->run || !*agc_run_id(c->run))
             fprintf(stderr, "nothing to save yet\n");
@@ -156,6 +163,7 @@ static int message(chat *c, const char *line)
     if (!c->run) {
         agc_run_opts ro = AGC_RUN_OPTS_INIT;
         agc_cli_host_run_opts(c->h, &ro);
+        ro.model = c->model;
         st = agc_run_new(&c->run, c->def, line, &ro, c->ctx);
     } else {
         st = agc_run_continue(c->run, line);
@@ -248,12 +256,12 @@ int agc_cmd_chat(int argc, char **argv)
     }
     if ((rc = load_def(&c)) != AGC_CLI_OK)
         goto done;
-    rc = agc_cli_host_provider(c.h, agc_agent_def_provider(c.def), agc_agent_def_model(c.def),
-                               c.cassette, c.record, &p);
+    rc = agc_cli_host_provider(c.h, agc_agent_def_provider(c.def), current_model(&c), c.cassette,
+                               c.record, &p);
     if (rc != AGC_CLI_OK)
         goto done;
     if (c.prompt) {
-        const char *m = agc_agent_def_model(c.def);
+        const char *m = current_model(&c);
         fprintf(stderr,
                 "agentc chat \xc2\xb7 %s \xc2\xb7 %s \xc2\xb7 /help for commands, /exit to leave\n",
                 agc_agent_def_name(c.def), m ? m : "default model");

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * `agentc resume RUN [--json] [-q] [--approve deny|reads|all] [--store PATH]`:
+ * `agentc resume RUN [--json] [-q] [--approve deny|reads|all] [--model M] [--store PATH]`:
  * continues a paused or interrupted run from its stored steps
  * (agc_run_resume: completed tool calls are not run again; decisions made
  * with `agentc approve` are applied), with the same view and exit codes as
- * `agentc run`. The run keeps the agent definition stored with it.
+ * `agentc run`. The run keeps the agent definition, workspace directory and
+ * model stored with it (--model switches the model from here on).
  * It cannot resume a finished, failed or canceled run.
  */
 #include <getopt.h>
@@ -15,21 +16,26 @@
 #include "cli.h"
 #include "run_ui.h"
 
-#define USAGE "resume RUN [--json] [-q] [--approve deny|reads|all] [--store PATH]"
+#define USAGE "resume RUN [--json] [-q] [--approve deny|reads|all] [--model M] [--store PATH]"
 
 int agc_cmd_resume(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'J'},          {"quiet", no_argument, NULL, 'q'},
         {"approve", required_argument, NULL, 'a'}, {"store", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"model", required_argument, NULL, 'm'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
+    const char *model = NULL;
     agc_cli_host_opts ho = {0};
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qm:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'm':
+            model = optarg;
+            break;
         case 'J':
             ho.json = true;
             break;
@@ -72,6 +78,7 @@ int agc_cmd_resume(int argc, char **argv)
         return rc;
     agc_run_opts ro = AGC_RUN_OPTS_INIT;
     agc_cli_host_run_opts(h, &ro);
+    ro.model = model;
     agc_run *run = NULL;
     if (agc_run_resume(&run, agc_cli_host_store(h), run_id, &ro) != AGC_OK) {
         agc_cli_error(agc_cli_host_ctx(h), "cannot resume %s", run_id);

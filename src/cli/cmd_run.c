@@ -556,17 +556,21 @@ int agc_cmd_run(int argc, char **argv)
         }
         a.task = stdin_task;
     }
-    if (agc_cli_load_agent(&def, a.agent, a.model, a.provider, ctx) != AGC_OK) {
+    /* --model is the run's model override (stored with the run, kept by a
+     * resume); --provider still rewrites the definition's provider section */
+    if (agc_cli_load_agent(&def, a.agent, NULL, a.provider, ctx) != AGC_OK) {
         agc_cli_error(ctx, "cannot load the agent");
         goto done;
     }
     agc_run_opts ro = AGC_RUN_OPTS_INIT;
     agc_provider *p = NULL;
-    rc = agc_cli_host_provider(h, agc_agent_def_provider(def), agc_agent_def_model(def), a.cassette,
-                               a.record, &p);
+    rc = agc_cli_host_provider(h, agc_agent_def_provider(def),
+                               a.model ? a.model : agc_agent_def_model(def), a.cassette, a.record,
+                               &p);
     if (rc != AGC_CLI_OK)
         goto done;
     agc_cli_host_run_opts(h, &ro);
+    ro.model = a.model;
     if (agc_run_new(&run, def, a.task, &ro, ctx) != AGC_OK) {
         agc_cli_error(ctx, "cannot start the run");
         rc = AGC_CLI_FAIL;

@@ -241,3 +241,21 @@ agc_status agc_run_decide(agc_run *run, const char *call_id, agc_approval_decisi
     }
     return st;
 }
+
+agc_status agc__approval_announce(agc_run *run)
+{
+    agc__active *a = run->a;
+    agc_status st = AGC_OK;
+    for (size_t i = 0; st == AGC_OK && a && i < a->n_calls; i++) {
+        agc__call *c = &a->calls[i];
+        if (!c->announce)
+            continue;
+        c->announce = false;
+        /* the approval.decided step is stored already: events, always-list,
+         * and for a denial the tool.result, exactly as a live decision */
+        st = agc__approval_apply(run, c, c->announce_decision, c->announce_reason, "user", false);
+        agc_free(run->ctx, c->announce_reason);
+        c->announce_reason = NULL;
+    }
+    return st;
+}

@@ -11,9 +11,11 @@
  * replace the current ones in the same run (an agent.handoff step and event).
  * Invariant: sub-agent tool calls never reach the tool registry; they are
  * committed as tool.call / tool.result steps like any other call.
+ * The agent.handoff step stores the target's definition, prompt and
+ * workspace root, so a resumed run continues as the agent it was handed to.
  * Not here: approvals for sub-agent tools (they always run), a child run
  * that pauses for approval (its call fails; the child stays paused in the
- * store), restoring a handoff on resume. The pipeline is strategy_pipeline.c.
+ * store). The pipeline is strategy_pipeline.c.
  */
 #include "run_int.h"
 
@@ -504,16 +506,48 @@ static agc_status switch_provider(agc_run *run, const agc_agent_def *to)
     return AGC_OK;
 }
 
-static agc_status record_handoff(agc_run *run, const char *from, const char *to, const char *note)
+/* Commits agent.handoff (after the switch: with what a resume needs to
+ * continue as the target) and emits the event (from, to, note, turn). */
+static agc_status record_handoff(agc_run *run, const char *from, const char *note)
 {
+    agc__active *a = run->a;
+    const char *to = agc_agent_def_name(run->def);
     agc_ctx *prev = agc_json_enter(run->ctx);
-    json_t *d = json_pack("{s:s, s:s, s:s?, s:I}", "from", from, "to", to, "note", note, "turn",
-                          (json_int_t)run->stats.turns);
-    json_t *ev = d ? json_deep_copy(d) : NULL;
+    json_t *ev = json_pack("{s:s, s:s, s:s?, s:I}", "from", from, "to", to, "note", note, "turn",
+                           (json_int_t)run->stats.turns);
+    json_t *d = ev ? json_deep_copy(ev) : NULL;
+    if (d && (json_object_set_new(d, "definition", json_deep_copy(agc_agent_def_json(run->def))) ||
+              json_object_set_new(d, "source", json_string(agc_agent_def_source(run->def))) ||
+              json_object_set_new(d, "system", a->system ? json_string(a->system) : json_null()) ||
+              json_object_set_new(d, "workspace_root",
+                                  a->ws ? json_string(agc_workspace_root(a->ws)) : json_null()))) {
+        json_decref(d);
+        d = NULL;
+    }
     agc_json_leave(prev);
     agc_status st = agc__run_commit(run, "agent.handoff", d);
     agc__run_emit_custom(run, "agent.handoff", ev);
     return st;
+}
+
+agc_status agc__multi_restore_handoff(agc_run *run)
+{
+    agc__active *a = run->a;
+    if (!a->replay_handoff_tool)
+        return AGC_OK;
+    const agc__sub *s = sub_for_tool(run, a->replay_handoff_tool);
+    agc_free(run->ctx, a->replay_handoff_tool);
+    a->replay_handoff_tool = NULL;
+    char *note = a->replay_handoff_note;
+    a->replay_handoff_note = NULL;
+    if (!s || s->mode != AGC__SUB_HANDOFF) { /* the stored definition no longer has it */
+        agc_free(run->ctx, note);
+        return AGC_OK;
+    }
+    run->multi->handoff = s;
+    agc_free(run->ctx, run->multi->handoff_note);
+    run->multi->handoff_note = note;
+    return AGC_OK;
 }
 
 agc_status agc__multi_before_model(agc_run *run)
@@ -529,23 +563,27 @@ agc_status agc__multi_before_model(agc_run *run)
     m->handoff_note = NULL;
     m->handoff = NULL;
     char *from_name = agc_strdup(ctx, agc_agent_def_name(from));
-    agc_status st =
-        from_name ? record_handoff(run, from_name, agc_agent_def_name(to), note) : AGC_ENOMEM;
-    if (st == AGC_OK)
-        st = switch_provider(run, to);
+    agc_status st = from_name ? switch_provider(run, to) : AGC_ENOMEM;
     if (st != AGC_OK) {
         agc_agent_def_unref(to);
         agc_free(ctx, note);
         agc_free(ctx, from_name);
         return st;
     }
+    bool same_ws = same_json(agc_agent_def_workspace(to), agc_agent_def_workspace(from));
     tools_drop(run);
     agc__multi_free(run);
     run->def = to;
     agc_agent_def_unref(from);
     agc_free(ctx, a->system);
     a->system = NULL;
-    st = agc__run_setup_tools(run);
+    if (!same_ws) { /* the target's own workspace section */
+        agc_free(ctx, a->ws_root);
+        a->ws_root = NULL;
+    }
+    st = agc__run_model_set(run, NULL); /* the target's own model */
+    if (st == AGC_OK)
+        st = agc__run_setup_tools(run);
     if (st == AGC_OK)
         st = agc__run_build_system(run);
     if (st == AGC_OK)
@@ -556,6 +594,8 @@ agc_status agc__multi_before_model(agc_run *run)
         st = run->strategy->setup(run);
         run->resumed = resumed;
     }
+    if (st == AGC_OK)
+        st = record_handoff(run, from_name, note);
     if (st == AGC_OK && note) {
         char *msg =
             agc_sprintf(ctx, "Note from agent '%s', who handed the conversation over to you: %s",

@@ -11,6 +11,7 @@
 #include "run_int.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,14 +42,37 @@ void agc_run_opts_init(agc_run_opts *opts)
 
 /* ---- creation ------------------------------------------------------------------ */
 
-agc_status agc_run_new(agc_run **out, agc_agent_def *def, const char *task,
-                       const agc_run_opts *opts, agc_ctx *ctx)
+agc_status agc__run_opts_copy(agc_run_opts *dst, const agc_run_opts *opts, agc_ctx *ctx)
 {
-    *out = NULL;
-    if (opts && opts->version != AGC_RUN_OPTS_VERSION)
+    agc_run_opts_init(dst);
+    if (!opts)
+        return AGC_OK;
+    if (opts->version == AGC_RUN_OPTS_VERSION) {
+        *dst = *opts;
+    } else if (opts->version == 1) { /* every field before model */
+        memcpy(dst, opts, offsetof(agc_run_opts, model));
+        dst->version = AGC_RUN_OPTS_VERSION;
+        dst->model = NULL;
+    } else {
         return agc_error_set(ctx, AGC_EINVAL, AGC__RT,
                              "run options: unknown version %u; use AGC_RUN_OPTS_INIT",
                              opts->version);
+    }
+    if (dst->model && !*dst->model)
+        return agc_error_set(ctx, AGC_EINVAL, AGC__RT,
+                             "run options: model is empty; give a model name or NULL");
+    return AGC_OK;
+}
+
+agc_status agc_run_new(agc_run **out, agc_agent_def *def, const char *task,
+                       const agc_run_opts *opts_in, agc_ctx *ctx)
+{
+    *out = NULL;
+    agc_run_opts copy;
+    agc_status cst = agc__run_opts_copy(&copy, opts_in, ctx);
+    if (cst != AGC_OK)
+        return cst;
+    const agc_run_opts *opts = &copy;
     if (!def || !task)
         return agc_error_set(ctx, AGC_EINVAL, AGC__RT, "a run needs a definition and a task");
     if (opts && opts->run_id && (strlen(opts->run_id) >= AGC_ID_TYPED_SIZE || !*opts->run_id))
@@ -64,16 +88,17 @@ agc_status agc_run_new(agc_run **out, agc_agent_def *def, const char *task,
     if (!r)
         return AGC_ENOMEM;
     r->task = agc_strdup(ctx, task);
-    if (!r->task) {
+    r->model = opts->model ? agc_strdup(ctx, opts->model) : NULL;
+    if (!r->task || (opts->model && !r->model)) {
+        agc_free(ctx, r->task);
+        agc_free(ctx, r->model);
         agc_free(ctx, r);
         return AGC_ENOMEM;
     }
     r->ctx = ctx;
     r->def = agc_agent_def_ref(def);
-    if (opts)
-        r->opts = *opts;
-    else
-        agc_run_opts_init(&r->opts);
+    r->opts = *opts;
+    r->opts.model = NULL; /* r->model */
     r->budgets = r->opts.budgets ? *r->opts.budgets : *agc_agent_def_budgets(def);
     r->opts.budgets = NULL;
     if (r->opts.run_id)
@@ -108,6 +133,9 @@ static void active_free(agc_run *run)
     agc_free(ctx, a->pending);
     agc_free(ctx, a->system);
     agc_free(ctx, a->output);
+    agc_free(ctx, a->ws_root);
+    agc_free(ctx, a->replay_handoff_tool);
+    agc_free(ctx, a->replay_handoff_note);
     agc_ctx *prev = agc_json_enter(ctx);
     json_decref(a->output_json);
     agc_json_leave(prev);
@@ -132,6 +160,7 @@ void agc_run_free(agc_run *run)
     active_free(run);
     agc_free(run->ctx, run->reason);
     agc_free(run->ctx, run->task);
+    agc_free(run->ctx, run->model);
     agc_agent_def_unref(run->def);
     agc_free(run->ctx, run);
 }
@@ -150,6 +179,44 @@ agc_agent_def *agc_run_def(const agc_run *run)
 {
     return run->def;
 }
+const char *agc__run_model(const agc_run *run)
+{
+    return run->model ? run->model : agc_agent_def_model(run->def);
+}
+const char *agc_run_model(const agc_run *run)
+{
+    return agc__run_model(run);
+}
+
+agc_status agc__run_model_set(agc_run *run, const char *model)
+{
+    char *m = model ? agc_strdup(run->ctx, model) : NULL;
+    if (model && !m)
+        return AGC_ENOMEM;
+    agc_free(run->ctx, run->model);
+    run->model = m;
+    return AGC_OK;
+}
+
+agc_status agc_run_set_model(agc_run *run, const char *model)
+{
+    if (model && !*model)
+        return agc_error_set(run->ctx, AGC_EINVAL, AGC__RT,
+                             "the model name is empty; give a name, or NULL for the agent's");
+    if (agc_run_status_terminal(run->status) && run->status != AGC_RUN_FINISHED)
+        return agc_error_set(run->ctx, AGC_EINVAL, AGC__RT, "run %s is %s; its model cannot change",
+                             run->id, agc_run_status_name(run->status));
+    if (run->a && run->phase != AGC__PH_PREPARE && run->id[0]) {
+        agc_ctx *prev = agc_json_enter(run->ctx);
+        json_t *d = json_pack("{s:o}", "model", model ? json_string(model) : json_null());
+        agc_json_leave(prev);
+        agc_status st = agc__run_commit(run, "model.changed", d);
+        if (st != AGC_OK)
+            return st;
+    }
+    return agc__run_model_set(run, model);
+}
+
 const char *agc_run_reason(const agc_run *run)
 {
     return run->reason;
@@ -266,7 +333,7 @@ static json_t *cost_json(double cost, bool known)
     return known ? json_real(cost) : json_null();
 }
 
-static json_t *summary_json(agc_run *run)
+json_t *agc__run_summary_json(agc_run *run)
 {
     return json_pack("{s:o, s:I, s:I, s:o, s:o, s:I, s:b}", "reason",
                      run->reason ? json_string(run->reason) : json_null(), "turns",
@@ -281,7 +348,7 @@ agc_status agc__run_update_row(agc_run *run, const char *status)
     if (!run->opts.store)
         return AGC_OK;
     agc_ctx *prev = agc_json_enter(run->ctx);
-    json_t *patch = json_pack("{s:s, s:o}", "status", status, "summary", summary_json(run));
+    json_t *patch = json_pack("{s:s, s:o}", "status", status, "summary", agc__run_summary_json(run));
     agc_json_leave(prev);
     if (!patch)
         return agc_error_set(run->ctx, AGC_ENOMEM, AGC__RT, "out of memory updating a run");
@@ -337,7 +404,7 @@ agc_status agc__run_finish(agc_run *run, agc_run_status status, const char *reas
                              "reason", reason ? json_string(reason) : json_null(), "output",
                              a && a->output ? json_string(a->output) : json_null(), "output_json",
                              a && a->output_json ? json_incref(a->output_json) : json_null(),
-                             "summary", summary_json(run));
+                             "summary", agc__run_summary_json(run));
     agc_json_leave(prev);
     agc_status st = AGC_OK;
     if (run->id[0]) {
@@ -389,11 +456,13 @@ static agc_status finish_canceled(agc_run *run)
 
 agc_status agc_run_step(agc_run *run)
 {
-    if (agc_run_status_terminal(run->status) || run->status == AGC_RUN_AWAITING_APPROVAL)
+    bool cancel = atomic_load(&run->cancel);
+    bool paused = run->status == AGC_RUN_AWAITING_APPROVAL;
+    if (agc_run_status_terminal(run->status) || (paused && !cancel))
         return AGC_OK;
     agc_status st;
-    if (atomic_load(&run->cancel) && run->phase != AGC__PH_PREPARE)
-        st = finish_canceled(run);
+    if (cancel && (run->phase != AGC__PH_PREPARE || paused))
+        st = finish_canceled(run); /* also a paused run: it ends canceled */
     else if (run->phase == AGC__PH_PREPARE)
         st = agc__run_prepare(run);
     else
@@ -407,7 +476,7 @@ agc_status agc_run_until_done(agc_run *run)
 {
     agc_status st = AGC_OK;
     while (st == AGC_OK && !agc_run_status_terminal(run->status) &&
-           run->status != AGC_RUN_AWAITING_APPROVAL)
+           (run->status != AGC_RUN_AWAITING_APPROVAL || atomic_load(&run->cancel)))
         st = agc_run_step(run);
     if (st != AGC_OK)
         return st;
@@ -505,7 +574,7 @@ static agc_status native_step(agc_run *run)
     }
 }
 
-const agc__strategy agc__strategy_native = {1, "native", native_step, NULL, NULL};
+const agc__strategy agc__strategy_native = {2, "native", native_step, NULL, NULL, NULL};
 
 const agc__strategy *agc__strategy_find(const char *name)
 {

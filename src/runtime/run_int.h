@@ -74,6 +74,12 @@ typedef struct agc__call {
     agc_status wst;
     bool wdone;
     bool committed;
+    /* resumed runs: a decision stored while the run was paused (agc_run_approve)
+     * and not applied yet; the first step after the resume applies it like a
+     * live one (approval.decided event; a denial's tool.result and tool.denied) */
+    bool announce;
+    agc_approval_decision announce_decision;
+    char *announce_reason;
 } agc__call;
 
 /* Everything a working run needs; allocated at the first step. */
@@ -108,6 +114,15 @@ typedef struct agc__active {
     int retry_attempt;
     int64_t paused_at_ms; /* resumed runs: when it paused (0: unknown) */
     agc__phase resume_phase;
+    /* the absolute workspace root the run works in (stored in run.started and
+     * agent.handoff, so a resume from another directory uses the same one) */
+    char *ws_root;
+    /* resumed runs: a handoff call that completed before the agent.handoff
+     * step (performed before the next model call), and whether a model given
+     * to agc_run_resume must be committed (model.changed) at prepare */
+    char *replay_handoff_tool;
+    char *replay_handoff_note;
+    bool commit_model;
 } agc__active;
 
 typedef struct agc__strategy {
@@ -122,6 +137,10 @@ typedef struct agc__strategy {
      * adjust a->system (new runs only: a resumed run's prompt is the stored
      * one) and a->tooldefs. May be NULL. */
     agc_status (*setup)(agc_run *run);
+    /* Version 2. Resumed runs: called for every stored step, in order, after
+     * the generic replay (nothing may be committed or emitted) to restore
+     * run->strategy_state. May be NULL. */
+    agc_status (*replay)(agc_run *run, const char *kind, const json_t *data);
 } agc__strategy;
 
 struct agc_run {
@@ -138,6 +157,7 @@ struct agc_run {
     char *reason;
     agc_status fail_code; /* FAILED: the error's code */
     agc_run_stats stats;
+    char *model; /* model override (owned), or NULL: the definition's */
     int64_t elapsed_before_ms;
     agc__active *a;
     const agc__strategy *strategy;
@@ -221,8 +241,20 @@ const agc__sub *agc__multi_find(const agc_run *run, const char *name);
 size_t agc__multi_count(const agc_run *run);
 const agc__sub *agc__multi_at(const agc_run *run, size_t i);
 void agc__multi_free(agc_run *run);
+/* Resumed runs: re-arms a handoff whose call completed before the run
+ * stopped (a->replay_handoff_tool), so the next model call performs it. */
+agc_status agc__multi_restore_handoff(agc_run *run);
 
 /* ---- run.c: helpers every strategy uses ---- */
+/* Copies opts (version 1 or 2; NULL: defaults) into *dst. AGC_EINVAL on an
+ * unknown version. */
+agc_status agc__run_opts_copy(agc_run_opts *dst, const agc_run_opts *opts, agc_ctx *ctx);
+/* The model of the next call: the override, else the definition's (may be NULL). */
+const char *agc__run_model(const agc_run *run);
+/* Replaces the model override (NULL: none); no step. */
+agc_status agc__run_model_set(agc_run *run, const char *model);
+/* The run's totals as stored in a row summary / snapshot. */
+json_t *agc__run_summary_json(agc_run *run);
 /* Allocates run->a when missing. */
 agc_status agc__run_active(agc_run *run);
 agc_status agc__run_prepare(agc_run *run);
@@ -277,6 +309,9 @@ agc_status agc__approval_classify(agc_run *run, agc__call *c);
 agc_status agc__approval_apply(agc_run *run, agc__call *c, agc_approval_decision d,
                                const char *reason, const char *by, bool commit);
 agc_status agc__pending_rebuild(agc_run *run);
+/* Resumed runs: applies the decisions stored while the run was paused
+ * (agc__call.announce) as live ones, without committing approval.decided again. */
+agc_status agc__approval_announce(agc_run *run);
 bool agc__always_has(agc_run *run, const char *tool);
 agc_status agc__always_add(agc_run *run, const char *tool);
 

@@ -102,9 +102,13 @@ static agc_status open_workspace(agc_run *run)
         wo.deny_read = dr;
         wo.deny_write = dw;
         wo.env_allow = env;
-        st = agc_workspace_open(&a->ws, agc_json_str(w, "root", "."), &wo, ctx);
+        /* a stored run keeps the directory it started in, wherever it resumes */
+        const char *root = a->ws_root ? a->ws_root : agc_json_str(w, "root", ".");
+        st = agc_workspace_open(&a->ws, root, &wo, ctx);
         a->own_ws = st == AGC_OK;
     }
+    if (st == AGC_OK && !a->ws_root && !(a->ws_root = agc_strdup(ctx, agc_workspace_root(a->ws))))
+        st = AGC_ENOMEM;
     agc_free(ctx, dr);
     agc_free(ctx, dw);
     agc_free(ctx, env);
@@ -202,7 +206,7 @@ static agc_status start_new(agc_run *run)
     agc_ctx *ctx = run->ctx;
     agc__active *a = run->a;
     const char *provider = agc_provider_name(a->provider);
-    const char *model = agc_agent_def_model(run->def);
+    const char *model = agc__run_model(run);
     if (!model)
         model = agc_provider_model(a->provider);
     agc_ctx *prev = agc_json_enter(ctx);
@@ -215,6 +219,10 @@ static agc_status start_new(agc_run *run)
         run->task, "definition", agc_agent_def_json(run->def), "system",
         a->system ? json_string(a->system) : json_null(), "provider", provider, "model", model,
         "parent_id", run->opts.parent ? json_string(run->opts.parent->id) : json_null());
+    if (started && run->model)
+        json_object_set_new(started, "model_override", json_string(run->model));
+    if (started && a->ws)
+        json_object_set_new(started, "workspace_root", json_string(agc_workspace_root(a->ws)));
     agc_json_leave(prev);
     agc_status st = row ? AGC_OK : AGC_ENOMEM;
     if (st == AGC_OK && run->opts.store)
@@ -253,13 +261,25 @@ static agc_status start_resumed(agc_run *run)
     agc_status st = agc__run_commit(run, "run.resumed", data);
     if (st == AGC_OK)
         st = agc__run_update_row(run, "running");
+    if (st == AGC_OK && a->commit_model) { /* a model given to agc_run_resume */
+        prev = agc_json_enter(ctx);
+        json_t *m = json_pack("{s:s}", "model", run->model);
+        agc_json_leave(prev);
+        st = agc__run_commit(run, "model.changed", m);
+        a->commit_model = false;
+    }
     if (st != AGC_OK)
         return st;
     prev = agc_json_enter(ctx);
     agc__run_emit(run, AGC_EVENT_RUN_RESUMED, json_pack("{s:I}", "paused_ms", (json_int_t)paused));
     agc_json_leave(prev);
+    /* the turn in progress goes on from now (its usage was restored by the replay) */
+    a->turn_t0_ns = agc_clock_monotonic_ns(ctx);
     run->phase = a->resume_phase;
-    return AGC_OK;
+    st = agc__multi_restore_handoff(run);
+    if (st == AGC_OK)
+        st = agc__approval_announce(run);
+    return st;
 }
 
 agc_status agc__run_prepare(agc_run *run)
@@ -332,7 +352,7 @@ static agc_status on_delta(const agc_delta *d, void *user)
                       d->arguments_delta ? d->arguments_delta : "", "index", (json_int_t)d->index);
         break;
     case AGC_DELTA_RETRY: {
-        const char *model = agc_agent_def_model(run->def);
+        const char *model = agc__run_model(run);
         data = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s}", "provider",
                          agc_provider_name(run->a->provider), "model", model ? model : "",
                          "attempt", run->a->retry_attempt++, "delay_ms", (json_int_t)d->retry_in_ms,
@@ -422,7 +442,7 @@ agc_status agc__run_model_call_ex(agc_run *run, const agc__call_opts *o)
         return AGC_ENOMEM;
     }
     agc_chat_request req = AGC_CHAT_REQUEST_INIT;
-    req.model = agc_agent_def_model(run->def);
+    req.model = agc__run_model(run);
     req.messages = msgs;
     req.n_messages = build_messages(run, msgs, parts);
     req.tools = o->no_tools ? NULL : a->tooldefs;
@@ -474,8 +494,11 @@ agc_status agc__run_model_call_ex(agc_run *run, const agc__call_opts *o)
 
     json_t *rj = agc_chat_response_to_json(resp, ctx);
     prev = agc_json_enter(ctx);
-    json_t *step =
-        rj ? json_pack("{s:I, s:o}", "turn", (json_int_t)run->stats.turns, "response", rj) : NULL;
+    /* the cost is the runtime's (provider prices): stored beside the response */
+    json_t *step = rj ? json_pack("{s:I, s:o, s:o}", "turn", (json_int_t)run->stats.turns,
+                                  "response", rj, "cost_usd",
+                                  resp->cost_known ? json_real(resp->cost_usd) : json_null())
+                      : NULL;
     agc_json_leave(prev);
     st = agc__run_commit(run, "model.response", step);
     agc__msg m = {.role = AGC_ROLE_ASSISTANT, .resp = resp};

@@ -37,6 +37,7 @@ void agc__calls_clear(agc_run *run)
         agc_free(ctx, c->arguments);
         agc_free(ctx, c->reason);
         agc_free(ctx, c->output);
+        agc_free(ctx, c->announce_reason);
         agc_ctx *prev = agc_json_enter(ctx);
         json_decref(c->args);
         agc_json_leave(prev);
@@ -400,7 +401,9 @@ static agc_status pause_run(agc_run *run)
     json_t *ids = json_array();
     for (size_t i = 0; ids && i < a->n_pending; i++)
         json_array_append_new(ids, json_string(a->pending[i].call_id));
-    json_t *step = json_pack("{s:s, s:o}", "reason", "approval", "call_ids", ids);
+    /* the totals so far (children included): a resume restores them from here */
+    json_t *step = json_pack("{s:s, s:o, s:o}", "reason", "approval", "call_ids", ids, "summary",
+                             agc__run_summary_json(run));
     json_t *ev = json_pack("{s:s, s:s}", "reason", "approval", "call_id",
                            a->n_pending ? a->pending[0].call_id : "");
     agc_json_leave(prev);

@@ -8,6 +8,7 @@
  * pipeline.stage step and emitted as a custom event of the same name.
  * Children are charged to the run (usage, cost, tool calls) and its budgets
  * apply to them. Invariant: the pipeline agent itself never calls a model.
+ * A resumed run goes on with the stage after the last finished one.
  * Not here: branching or parallel stages; a stage that fails ends the run.
  */
 #include "run_int.h"
@@ -109,13 +110,11 @@ static agc_status pipe_step(agc_run *run)
     agc_ctx *ctx = run->ctx;
     agc_status st = AGC_OK;
     pipe_state *ps = run->strategy_state;
-    if (!ps) {
-        if (!(ps = run->strategy_state = agc_calloc(ctx, 1, sizeof *ps)))
-            return AGC_ENOMEM;
-        if ((st = stages_init(run, ps)) != AGC_OK)
-            return st;
-    }
-    if (ps->next == 0 || ps->next >= ps->n) {
+    if (!ps && !(ps = run->strategy_state = agc_calloc(ctx, 1, sizeof *ps)))
+        return AGC_ENOMEM;
+    if (!ps->stages && (st = stages_init(run, ps)) != AGC_OK)
+        return st;
+    if (ps->next == 0 || ps->next >= ps->n || !ps->input) {
         ps->next = 0;
         agc_free(ctx, ps->input);
         if (!(ps->input = agc_strdup(ctx, last_user(run))))
@@ -155,4 +154,23 @@ static agc_status pipe_step(agc_run *run)
     return st;
 }
 
-const agc__strategy agc__strategy_pipeline = {1, "pipeline", pipe_step, pipe_destroy, NULL};
+/* Resumed runs: a finished stage's answer is the next stage's task. */
+static agc_status pipe_replay(agc_run *run, const char *kind, const json_t *data)
+{
+    if (strcmp(kind, "pipeline.stage") != 0)
+        return AGC_OK;
+    pipe_state *ps = run->strategy_state;
+    if (!ps && !(ps = run->strategy_state = agc_calloc(run->ctx, 1, sizeof *ps)))
+        return AGC_ENOMEM;
+    agc_free(run->ctx, ps->input);
+    ps->input = NULL;
+    ps->next = 0;
+    if (strcmp(agc_json_str(data, "status", ""), "finished") != 0)
+        return AGC_OK;
+    ps->next = (size_t)agc_json_int(data, "index", 0) + 1;
+    ps->input = agc_strdup(run->ctx, agc_json_str(data, "output", ""));
+    return ps->input ? AGC_OK : AGC_ENOMEM;
+}
+
+const agc__strategy agc__strategy_pipeline = {2,    "pipeline",  pipe_step,
+                                              pipe_destroy, NULL, pipe_replay};

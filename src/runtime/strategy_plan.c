@@ -11,8 +11,9 @@
  * Invariant: every plan, step start/end and re-plan is committed as a step
  * (plan.created, plan.step.started, plan.step.finished, plan.replan) and
  * emitted as a custom event of the same name before the run moves on.
- * Not here: parallel steps or dependencies between steps; a resumed run
- * does not restore its plan -- it is asked for a new plan for what remains.
+ * A resumed run restores its plan, the results so far and the step in
+ * progress from those steps and goes on where it stopped.
+ * Not here: parallel steps or dependencies between steps.
  */
 #include "run_int.h"
 
@@ -84,13 +85,7 @@ static agc_status state_init(agc_run *run)
     agc_json_leave(prev);
     if (!ps->schema || !ps->results)
         return agc_error_set(ctx, AGC_ENOMEM, AGC__RT, "cannot load %s", PLAN_SCHEMA_URI);
-    agc_status st = agc_schema_compile(&ps->validator, ps->schema, NULL, ctx);
-    if (st != AGC_OK)
-        return st;
-    if (run->resumed) /* the plan is not restored: plan again for what remains */
-        ps->replan_why =
-            agc_strdup(ctx, "the run was interrupted and resumed; the old plan is lost");
-    return ps->replan_why || !run->resumed ? AGC_OK : AGC_ENOMEM;
+    return agc_schema_compile(&ps->validator, ps->schema, NULL, ctx);
 }
 
 /* Commits a step of kind and emits the custom event of the same name. */
@@ -398,8 +393,10 @@ static agc_status plan_model(agc_run *run, plan_state *ps)
         return st;
     if ((st = agc__multi_before_model(run)) != AGC_OK)
         return st;
-    if (!ps->prompted)
-        st = ps->stage == ST_PLAN ? ask_plan(run, ps, NULL) : AGC_OK;
+    if (!ps->prompted) /* a resumed run may stop between a step and the next request */
+        st = ps->stage == ST_PLAN   ? ask_plan(run, ps, NULL)
+             : ps->stage == ST_STEP ? ask_step(run, ps)
+                                    : ask_final(run, ps);
     if (st != AGC_OK)
         return st;
     if (ps->stage == ST_STEP && ps->max_step_turns > 0 && ps->step_turns >= ps->max_step_turns) {
@@ -438,14 +435,100 @@ static agc_status plan_step(agc_run *run)
             return st;
         return agc__run_tools(run);
     case AGC__PH_OBSERVE:
-        if (run->resumed && !ps->prompted && !run->a->last_had_calls) {
-            run->phase = AGC__PH_MODEL; /* a resumed run plans again first */
-            return AGC_OK;
-        }
         return plan_observe(run, ps);
     default:
         return AGC_OK;
     }
 }
 
-const agc__strategy agc__strategy_plan = {1, "plan_execute", plan_step, plan_destroy, NULL};
+/* ---- resume ------------------------------------------------------------------------ */
+
+static agc_status replay_step_finished(agc_run *run, plan_state *ps, const json_t *d)
+{
+    agc_ctx *ctx = run->ctx;
+    const json_t *steps = json_object_get(ps->plan, "steps");
+    size_t index = (size_t)agc_json_int(d, "index", (json_int_t)ps->step);
+    const char *id = agc_json_str(d, "id", "?");
+    const char *result = agc_json_str(d, "result", "");
+    bool ok = agc_json_bool(d, "ok", false);
+    agc_ctx *prev = agc_json_enter(ctx);
+    json_t *r = json_pack("{s:s, s:s, s:b, s:s}", "id", id, "goal",
+                          agc_json_str(json_array_get(steps, index), "goal", ""), "ok", ok,
+                          "result", result);
+    bool added = r && json_array_append_new(ps->results, r) == 0;
+    agc_json_leave(prev);
+    if (!added)
+        return AGC_ENOMEM;
+    ps->prompted = false; /* the next request follows (it may be missing after a crash) */
+    if (!ok) {            /* plan.replan follows */
+        ps->stage = ST_PLAN;
+        agc_free(ctx, ps->replan_why);
+        ps->replan_why = agc_sprintf(ctx, "step %s failed: %s", id, result);
+        return ps->replan_why ? AGC_OK : AGC_ENOMEM;
+    }
+    ps->step = index + 1;
+    ps->stage = ps->step < json_array_size(steps) ? ST_STEP : ST_FINAL;
+    return AGC_OK;
+}
+
+/* Rebuilds the plan state from the stored steps (nothing committed or emitted). */
+static agc_status plan_replay(agc_run *run, const char *kind, const json_t *d)
+{
+    agc_ctx *ctx = run->ctx;
+    agc_status st = AGC_OK;
+    if (!run->strategy_state && (st = state_init(run)) != AGC_OK)
+        return st;
+    plan_state *ps = run->strategy_state;
+    if (strcmp(kind, "plan.created") == 0) {
+        agc_ctx *prev = agc_json_enter(ctx);
+        json_t *plan = json_deep_copy(json_object_get(d, "plan"));
+        json_decref(ps->plan);
+        ps->plan = plan;
+        agc_json_leave(prev);
+        if (!plan)
+            return AGC_ENOMEM;
+        ps->replans = (int)agc_json_int(d, "replan", ps->replans);
+        ps->bad_plans = 0;
+        agc_free(ctx, ps->replan_why);
+        ps->replan_why = NULL;
+        ps->stage = ST_STEP;
+        ps->step = 0;
+        ps->step_turns = 0;
+        ps->prompted = false;
+    } else if (strcmp(kind, "plan.step.started") == 0) {
+        ps->stage = ST_STEP;
+        ps->step = (size_t)agc_json_int(d, "index", (json_int_t)ps->step);
+        ps->step_turns = 0;
+        ps->prompted = true;
+    } else if (strcmp(kind, "plan.step.finished") == 0 && ps->plan) {
+        return replay_step_finished(run, ps, d);
+    } else if (strcmp(kind, "plan.replan") == 0) {
+        ps->replans = (int)agc_json_int(d, "replan", ps->replans);
+        agc_free(ctx, ps->replan_why);
+        ps->replan_why = agc_sprintf(ctx, "step %s failed: %s", agc_json_str(d, "step_id", "?"),
+                                     agc_json_str(d, "reason", ""));
+        ps->stage = ST_PLAN;
+        ps->prompted = false;
+        return ps->replan_why ? AGC_OK : AGC_ENOMEM;
+    } else if (strcmp(kind, "user.message") == 0) {
+        const char *why = agc_json_str(d, "why", "");
+        if (strcmp(why, "plan") == 0 || strcmp(why, "replan") == 0) {
+            if (ps->stage == ST_PLAN && ps->prompted)
+                ps->bad_plans++; /* the last plan was sent back */
+            ps->stage = ST_PLAN;
+            ps->prompted = true;
+        } else if (strcmp(why, "plan.step") == 0) {
+            ps->stage = ST_STEP;
+            ps->prompted = true;
+        } else if (strcmp(why, "plan.final") == 0) {
+            ps->stage = ST_FINAL;
+            ps->prompted = true;
+        }
+    } else if (strcmp(kind, "model.response") == 0 && ps->stage == ST_STEP) {
+        ps->step_turns++;
+    }
+    return AGC_OK;
+}
+
+const agc__strategy agc__strategy_plan = {2,    "plan_execute", plan_step,
+                                          plan_destroy, NULL, plan_replay};

@@ -391,4 +391,5 @@ static agc_status react_step(agc_run *run)
     }
 }
 
-const agc__strategy agc__strategy_react = {1, "react", react_step, react_destroy, react_setup};
+const agc__strategy agc__strategy_react = {2,           "react",     react_step,
+                                           react_destroy, react_setup, NULL};

@@ -180,7 +180,8 @@ run "paused run is listed" 0 "$A" sessions list --store "$DB" --status awaiting_
 has "paused status" "$T/out" "$RUN2"
 run "approve an unknown call" 1 "$A" approve "$RUN2" call_nope --allow --store "$DB"
 run "approve" 0 "$A" approve "$RUN2" call_test1 --allow --store "$DB"
-(cd "$T/repo" && "$A" resume "$RUN2" --store "$DB" >"$T/out" 2>"$T/err" </dev/null); rc=$?
+# resumed from another directory: the run keeps the workspace it started in
+(cd "$T" && "$A" resume "$RUN2" --store "$DB" >"$T/out" 2>"$T/err" </dev/null); rc=$?
 [ "$rc" -eq 3 ] && ok || { bad "resume to the next approval: exit $rc, want 3"; cat "$T/err"; }
 has "the next pause is the patch" "$T/err" "call_patch  apply_patch(mathx.c (+1 -1))"
 has "the approved command ran" "$T/err" "[exit status 1]"
@@ -192,6 +193,7 @@ lacks "the denied patch did not land" "$T/repo/mathx.c" "i <= n"
 run "show the resumed run" 0 "$A" sessions show "$RUN2" --store "$DB"
 has "show: the denial reason" "$T/out" "not like that"
 has "show: finished" "$T/out" "status   finished"
+lacks "show: the resumed run's cost is known" "$T/out" "+?"
 run "resume a finished run" 1 "$A" resume "$RUN2" --store "$DB"
 
 # ---- interactive approvals on a terminal (script(1) gives the run a pty) -----------------
@@ -266,6 +268,14 @@ run "the chat is one session" 0 "$A" sessions show "$(newest)" --store "$DB"
 has "chat session has both messages" "$T/out" "what is my name?"
 printf '/model gpt-4o\n/model\n' | "$A" chat "$T/hello.yaml" --store "$DB" >"$T/out" 2>"$T/err"
 has "/model switches" "$T/err" "model: gpt-4o"
+printf 'my name is Ada\n/model gpt-4o\nwhat is my name?\n/model\n' |
+    "$A" chat "$T/hello.yaml" --store "$DB" >"$T/out" 2>"$T/err"
+has "/model keeps the conversation" "$T/err" "the conversation goes on"
+has "/model after a message" "$T/err" "model: gpt-4o"
+run "one session across /model" 0 "$A" sessions show "$(newest)" --store "$DB"
+has "the session has the message before /model" "$T/out" "my name is Ada"
+has "the session has the message after /model" "$T/out" "what is my name?"
+has "the session has the model switch" "$T/out" "model.changed"
 
 # ---- SIGINT: exit 130, the session saved as canceled ---------------------------------------
 cat >"$T/slow.json" <<'EOF'
