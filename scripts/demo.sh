@@ -6,7 +6,8 @@
 # and runs examples/demo/agent.yaml on "Fix the failing test" through the real
 # OpenAI wire (OPENAI_BASE_URL points at fakellm, the key is a dummy). Approvals
 # are non-interactive (--approve all). Then it runs the tests itself to show they
-# pass. Exits non-zero when any step fails. Nothing leaves the machine.
+# pass, and verifies the run's audit trail (a file in the temporary directory).
+# Exits non-zero when any step fails. Nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -49,7 +50,7 @@ echo
 set +e
 (cd "$tmp/repo" &&
     OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=sk-demo-not-a-real-key \
-        AGENTC_SESSIONS="$tmp/sessions.db" \
+        AGENTC_SESSIONS="$tmp/sessions.db" AGENTC_AUDIT="$tmp/audit.db" \
         "$AGENTC" run "$ROOT/examples/demo/agent.yaml" "Fix the failing test" --approve all 2>&1)
 rc=$?
 set -e
@@ -60,6 +61,11 @@ say "the tests after the run"
 
 say "the stored session"
 AGENTC_SESSIONS="$tmp/sessions.db" "$AGENTC" sessions list
+
+say "the audit trail: agentc audit verify"
+"$AGENTC" audit show --trail "$tmp/audit.db" --limit 8 | cut -c1-110
+echo
+"$AGENTC" audit verify "$tmp/audit.db" || die "the audit trail does not verify"
 
 kill "$FL_PID" 2>/dev/null || true
 wait "$FL_PID" 2>/dev/null || true

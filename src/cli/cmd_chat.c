@@ -21,7 +21,7 @@
 
 #define USAGE                                                                                      \
     "chat [AGENT_FILE] [--approve deny|reads|all] [--model M] [--provider P] [--store PATH] "      \
-    "[--record CASSETTE] [--cassette CASSETTE]"
+    "[--audit PATH] [--record CASSETTE] [--cassette CASSETTE]"
 #define LINE_MAX_BYTES ((size_t)64 * 1024)
 
 typedef struct chat {
@@ -188,7 +188,8 @@ int agc_cmd_chat(int argc, char **argv)
         {"approve", required_argument, NULL, 'a'},  {"model", required_argument, NULL, 'm'},
         {"provider", required_argument, NULL, 'p'}, {"store", required_argument, NULL, 's'},
         {"record", required_argument, NULL, 'r'},   {"cassette", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"audit", required_argument, NULL, 'A'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     agc_cli_host_opts ho = {0};
     chat c = {0};
@@ -213,6 +214,9 @@ int agc_cmd_chat(int argc, char **argv)
             break;
         case 's':
             ho.store_path = optarg;
+            break;
+        case 'A':
+            ho.audit_path = optarg;
             break;
         case 'r':
             c.record = optarg;

@@ -16,7 +16,9 @@
 #include "cli.h"
 #include "run_ui.h"
 
-#define USAGE "resume RUN [--json] [-q] [--approve deny|reads|all] [--model M] [--store PATH]"
+#define USAGE                                                                                      \
+    "resume RUN [--json] [-q] [--approve deny|reads|all] [--model M] [--store PATH] "             \
+    "[--audit PATH]"
 
 int agc_cmd_resume(int argc, char **argv)
 {
@@ -24,7 +26,7 @@ int agc_cmd_resume(int argc, char **argv)
         {"json", no_argument, NULL, 'J'},          {"quiet", no_argument, NULL, 'q'},
         {"approve", required_argument, NULL, 'a'}, {"store", required_argument, NULL, 's'},
         {"model", required_argument, NULL, 'm'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"audit", required_argument, NULL, 'A'},   {NULL, 0, NULL, 0},
     };
     const char *model = NULL;
     agc_cli_host_opts ho = {0};
@@ -51,6 +53,9 @@ int agc_cmd_resume(int argc, char **argv)
             break;
         case 's':
             ho.store_path = optarg;
+            break;
+        case 'A':
+            ho.audit_path = optarg;
             break;
         case 'h':
             printf("usage: agentc %s\n%s\n", USAGE, AGC_CLI_EXIT_CODES);

@@ -3,10 +3,10 @@
  * `agentc run [AGENT_FILE] [TASK|-]`: one agent run on one task, with the
  * terminal view (run_ui.c), JSONL events (--json) or only the answer (-q).
  * Also the host every run-driving command shares (run_ui.h): ctx, session
- * store, event bus and sinks, approval wiring, the signal-waiting thread that
- * cancels the run on SIGINT/SIGTERM, and the mapping of outcomes to exit
- * codes. Invariant: the runtime drives the run (agc_run_until_done); this file
- * only wires it and reports. Every step is persisted by the runtime.
+ * store, event bus and sinks (the audit trail's among them), approval wiring,
+ * the signal-waiting thread that cancels the run on SIGINT/SIGTERM, and the
+ * mapping of outcomes to exit codes. Invariant: the runtime drives the run (agc_run_until_done);
+ * this file only wires it and reports. Every step is persisted by the runtime.
  */
 /* tool.h and provider.h both name agc_tool_call (a function, a type): see src/runtime/run_int.h */
 #define agc_tool_call agc__tool_call_fn_shadowed
@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "agentc/alloc.h"
+#include "agentc/audit.h"
 #include "agentc/buf.h"
 #include "agentc/event.h"
+#include "agentc/json.h"
 #include "agentc/runtime.h"
 #include "agentc/store.h"
 #include "cli.h"
@@ -52,6 +54,11 @@ struct agc_cli_host {
     agc_provider *inner;
     agc_provider *rec;
     agc_run_ui ui;
+    /* audit trail: opened once, at the first run (its agent file decides) */
+    char *audit_flag;         /* --audit PATH (copied), or NULL */
+    bool audit_done;          /* agc_cli_host_audit ran (successfully) */
+    agc_audit *audit;         /* NULL: no trail (disabled) */
+    agc_event_sink *audit_sk; /* owned by the bus; kept to count dropped events */
     bool json;
     bool interactive;
     bool explicit_store; /* --store was given: repeat it in hints */
@@ -140,6 +147,8 @@ agc_cli_host *agc_cli_host_open(const agc_cli_host_opts *o, int *code_out)
     h->ui.prompts = h->interactive;
 
     h->store_path = o->store_path ? agc_strdup(ctx, o->store_path) : agc_store_default_path(ctx);
+    if (o->audit_path && !(h->audit_flag = agc_strdup(ctx, o->audit_path)))
+        goto fail_msg;
     agc_event_sink *sink = NULL;
     if (!h->store_path || agc_store_open_sqlite(&h->store, h->store_path, NULL, ctx) != AGC_OK) {
         agc_cli_error(ctx, "cannot open the session store%s%s", h->store_path ? " " : "",
@@ -188,10 +197,14 @@ void agc_cli_host_close(agc_cli_host *h)
             close(h->wake[i]);
     agc_provider_close(h->rec);
     agc_provider_close(h->inner);
-    agc_event_bus_free(h->bus);
+    if (h->bus && h->audit_sk && agc_event_bus_flush(h->bus) != AGC_OK)
+        agc_cli_error(h->ctx, "warning: cannot flush the audit trail %s", agc_audit_path(h->audit));
+    agc_event_bus_free(h->bus); /* frees the audit sink: before the trail it writes to */
+    agc_audit_close(h->audit);
     agc_store_close(h->store);
     pthread_mutex_destroy(&h->mu);
     agc_ctx *ctx = h->ctx;
+    agc_free(ctx, h->audit_flag);
     agc_free(ctx, h->store_path);
     agc_free(ctx, h);
     agc_ctx_free(ctx);
@@ -259,6 +272,89 @@ int agc_cli_host_provider(agc_cli_host *h, const json_t *provider_cfg, const cha
     return AGC_CLI_OK;
 }
 
+/* ---- the audit trail ------------------------------------------------------------- */
+
+/* The trail path when neither --audit nor audit.path gives one (as `agentc audit`). */
+static char *audit_default_path(agc_ctx *ctx)
+{
+    const char *env = getenv("AGENTC_AUDIT");
+    if (env && *env)
+        return agc_strdup(ctx, env);
+    const char *xdg = getenv("XDG_DATA_HOME");
+    if (xdg && *xdg == '/')
+        return agc_sprintf(ctx, "%s/agentc/audit.db", xdg);
+    const char *home = getenv("HOME");
+    if (!home || !*home) {
+        agc_error_set(ctx, AGC_ENOTFOUND, "cli",
+                      "no audit trail path: set HOME, AGENTC_AUDIT or audit.path, pass --audit "
+                      "PATH, or turn the trail off with audit: {enabled: false}");
+        return NULL;
+    }
+    return agc_sprintf(ctx, "%s/.local/share/agentc/audit.db", home);
+}
+
+int agc_cli_host_audit(agc_cli_host *h, const agc_agent_def *def)
+{
+    if (h->audit_done)
+        return AGC_CLI_OK;
+    agc_ctx *ctx = h->ctx;
+    const json_t *cfg = def ? json_object_get(agc_agent_def_json(def), "audit") : NULL;
+    if (!h->audit_flag && !agc_json_bool(cfg, "enabled", true)) {
+        h->audit_done = true;
+        return AGC_CLI_OK;
+    }
+    agc_audit_opts ao = AGC_AUDIT_OPTS_INIT;
+    const char *dur = agc_json_str(cfg, "durability", "full");
+    ao.durability = strcmp(dur, "batched") == 0 ? AGC_AUDIT_SYNC_BATCH : AGC_AUDIT_SYNC_EACH;
+    long long every = agc_json_int(cfg, "checkpoint_every", 0);
+    ao.checkpoint_every = every > 0 && every <= (long long)UINT32_MAX ? (unsigned)every : 0;
+    ao.signing_key_ref = agc_json_str(cfg, "signing_key", NULL);
+    const char *cfg_path = agc_json_str(cfg, "path", NULL);
+    char *path = h->audit_flag ? agc_strdup(ctx, h->audit_flag)
+                 : cfg_path    ? agc_strdup(ctx, cfg_path)
+                               : audit_default_path(ctx);
+    agc_event_sink *sink = NULL;
+    agc_audit_sink_opts so = AGC_AUDIT_SINK_OPTS_INIT;
+    if (!path || agc_audit_open(&h->audit, path, &ao, ctx) != AGC_OK ||
+        agc_audit_sink_new(&sink, h->audit, &so) != AGC_OK) {
+        agc_cli_error(ctx, "cannot open the audit trail%s%s", path ? " " : "", path ? path : "");
+        agc_free(ctx, path);
+        agc_audit_close(h->audit);
+        h->audit = NULL;
+        return AGC_CLI_FAIL;
+    }
+    agc_free(ctx, path);
+    if (agc_event_bus_add_sink(h->bus, sink, AGC_AUDIT_EVENT_MASK) != AGC_OK) {
+        agc_event_sink_free(sink);
+        agc_cli_error(ctx, "cannot attach the audit trail");
+        agc_audit_close(h->audit);
+        h->audit = NULL;
+        return AGC_CLI_FAIL;
+    }
+    h->audit_sk = sink;
+    h->audit_done = true;
+    return AGC_CLI_OK;
+}
+
+const char *agc_cli_host_audit_path(agc_cli_host *h)
+{
+    return h->audit ? agc_audit_path(h->audit) : NULL;
+}
+
+/* Commits what the trail buffers and warns about events it could not take. */
+static void audit_settle(agc_cli_host *h)
+{
+    if (!h->audit_sk)
+        return;
+    if (agc_event_bus_flush(h->bus) != AGC_OK)
+        agc_cli_error(h->ctx, "warning: cannot flush the audit trail %s", agc_audit_path(h->audit));
+    uint64_t lost = agc_event_sink_dropped(h->audit_sk);
+    if (lost)
+        fprintf(stderr,
+                "agentc: warning: %llu event%s could not be written to the audit trail %s\n",
+                (unsigned long long)lost, lost == 1 ? "" : "s", agc_audit_path(h->audit));
+}
+
 static void print_pending(agc_cli_host *h, agc_run *run)
 {
     const char *id = agc_run_id(run);
@@ -283,6 +379,9 @@ static void print_pending(agc_cli_host *h, agc_run *run)
 
 int agc_cli_host_drive(agc_cli_host *h, agc_run *run)
 {
+    int acode = agc_cli_host_audit(h, agc_run_def(run));
+    if (acode != AGC_CLI_OK)
+        return acode;
     pthread_mutex_lock(&h->mu);
     h->run = run;
     if (h->got)
@@ -293,6 +392,7 @@ int agc_cli_host_drive(agc_cli_host *h, agc_run *run)
     h->run = NULL;
     pthread_mutex_unlock(&h->mu);
     (void)st;
+    audit_settle(h);
 
     agc_run_ui_newline(&h->ui);
     agc_run_status rs = agc_run_status_get(run);
@@ -341,7 +441,7 @@ int agc_cli_host_drive(agc_cli_host *h, agc_run *run)
 
 #define USAGE                                                                                      \
     "run [AGENT_FILE] [TASK|-] [--json] [-q] [--approve deny|reads|all] [--model M] "              \
-    "[--provider P] [--store PATH] [--record CASSETTE] [--cassette CASSETTE]"
+    "[--provider P] [--store PATH] [--audit PATH] [--record CASSETTE] [--cassette CASSETTE]"
 
 typedef struct run_args {
     const char *agent;
@@ -367,11 +467,17 @@ static bool looks_like_agent_file(const char *s)
 static int parse_args(run_args *a, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, NULL, 'J'},           {"quiet", no_argument, NULL, 'q'},
-        {"approve", required_argument, NULL, 'a'},  {"model", required_argument, NULL, 'm'},
-        {"provider", required_argument, NULL, 'p'}, {"store", required_argument, NULL, 's'},
-        {"record", required_argument, NULL, 'r'},   {"cassette", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'J'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"approve", required_argument, NULL, 'a'},
+        {"model", required_argument, NULL, 'm'},
+        {"provider", required_argument, NULL, 'p'},
+        {"store", required_argument, NULL, 's'},
+        {"record", required_argument, NULL, 'r'},
+        {"cassette", required_argument, NULL, 'c'},
+        {"audit", required_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     optind = 1;
@@ -400,6 +506,13 @@ static int parse_args(run_args *a, int argc, char **argv)
             break;
         case 's':
             a->host.store_path = optarg;
+            break;
+        case 'A':
+            if (!*optarg) {
+                fprintf(stderr, "agentc: --audit wants a file path\n");
+                return agc_cli_usage(USAGE);
+            }
+            a->host.audit_path = optarg;
             break;
         case 'r':
             a->record = optarg;
@@ -472,7 +585,9 @@ static char *read_task(agc_ctx *ctx)
 
 /*
  * The process environment plus AGENTC_PROVIDER__* overrides for --model and
- * --provider (replacing any such variable already set). NULL-terminated;
+ * --provider (replacing any such variable already set), without AGENTC_AUDIT:
+ * that one is the default trail path (as for `agentc audit`), not an override
+ * of the agent file's audit section (AGENTC_AUDIT__PATH and friends are). NULL-terminated;
  * the strings are borrowed except the overrides (freed with the array).
  */
 extern char **environ;
@@ -487,14 +602,23 @@ static char **override_env(agc_ctx *ctx, const char *model, const char *provider
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if ((model && strncmp(environ[i], "AGENTC_PROVIDER__MODEL=", 23) == 0) ||
-            (provider && strncmp(environ[i], "AGENTC_PROVIDER__NAME=", 22) == 0))
+            (provider && strncmp(environ[i], "AGENTC_PROVIDER__NAME=", 22) == 0) ||
+            strncmp(environ[i], "AGENTC_AUDIT=", 13) == 0)
             continue;
         env[k++] = environ[i];
     }
-    if (model)
-        env[k++] = agc_sprintf(ctx, "AGENTC_PROVIDER__MODEL=%s", model);
-    if (provider)
-        env[k++] = agc_sprintf(ctx, "AGENTC_PROVIDER__NAME=%s", provider);
+    char *m = model ? agc_sprintf(ctx, "AGENTC_PROVIDER__MODEL=%s", model) : NULL;
+    char *p = provider ? agc_sprintf(ctx, "AGENTC_PROVIDER__NAME=%s", provider) : NULL;
+    if ((model && !m) || (provider && !p)) {
+        agc_free(ctx, m);
+        agc_free(ctx, p);
+        agc_free(ctx, env);
+        return NULL;
+    }
+    if (m)
+        env[k++] = m;
+    if (p)
+        env[k++] = p;
     env[k] = NULL;
     return env;
 }
@@ -516,13 +640,10 @@ agc_status agc_cli_load_agent(agc_agent_def **out, const char *path, const char 
                               const char *provider, agc_ctx *ctx)
 {
     agc_config_opts co = AGC_CONFIG_OPTS_INIT;
-    char **env = NULL;
-    if (model || provider) {
-        env = override_env(ctx, model, provider);
-        if (!env)
-            return AGC_ENOMEM;
-        co.env = (const char *const *)env;
-    }
+    char **env = override_env(ctx, model, provider);
+    if (!env)
+        return AGC_ENOMEM;
+    co.env = (const char *const *)env;
     agc_status st = agc_agent_def_load(out, path, &co, ctx);
     free_env(ctx, env, model, provider);
     return st;
@@ -567,6 +688,9 @@ int agc_cmd_run(int argc, char **argv)
     rc = agc_cli_host_provider(h, agc_agent_def_provider(def),
                                a.model ? a.model : agc_agent_def_model(def), a.cassette, a.record,
                                &p);
+    if (rc != AGC_CLI_OK)
+        goto done;
+    rc = agc_cli_host_audit(h, def);
     if (rc != AGC_CLI_OK)
         goto done;
     agc_cli_host_run_opts(h, &ro);

@@ -103,6 +103,7 @@ typedef struct agc_cli_host_opts {
     const char *approve;    /* "deny", "reads", "all", "ask" or NULL (interactive, else pause) */
     bool no_signals;        /* leave SIGINT/SIGTERM alone */
     bool no_session_line;   /* do not print "session ID" after each drive (chat) */
+    const char *audit_path; /* --audit PATH: the trail, even when the agent file disables it */
 } agc_cli_host_opts;
 
 /*
@@ -126,16 +127,31 @@ void agc_cli_host_run_opts(agc_cli_host *h, agc_run_opts *ro);
  */
 int agc_cli_host_provider(agc_cli_host *h, const json_t *provider_cfg, const char *model,
                           const char *cassette, const char *record, agc_provider **out);
+typedef struct agc_agent_def agc_agent_def;
+/*
+ * Opens the audit trail (docs/audit.md) and adds its sink to the bus, once per
+ * host; later calls do nothing. The path is --audit, else the agent file's
+ * audit.path, else $AGENTC_AUDIT, $XDG_DATA_HOME/agentc/audit.db or
+ * ~/.local/share/agentc/audit.db; audit.enabled: false (without --audit)
+ * leaves the run unaudited. def may be NULL (defaults). agc_cli_host_drive
+ * calls it; call it before agc_run_new to fail before a run is stored.
+ * Prints errors; AGC_CLI_* code (AGC_CLI_FAIL when the trail cannot be opened:
+ * an enabled trail is never silently skipped).
+ */
+int agc_cli_host_audit(agc_cli_host *h, const agc_agent_def *def);
+/* The trail being written, or NULL (none yet, or disabled). */
+const char *agc_cli_host_audit_path(agc_cli_host *h);
 /* Signal received so far (0: none). */
 int agc_cli_host_signal(agc_cli_host *h);
 /*
- * Drives run until it is done or paused (cancelable by SIGINT/SIGTERM), then
+ * Opens the audit trail (agc_cli_host_audit, from the run's definition),
+ * drives run until it is done or paused (cancelable by SIGINT/SIGTERM),
+ * commits the audit records, then
  * prints the outcome: the answer (-q), the pause instructions, the reason
  * of a failure, the session id. Returns the exit code.
  */
 int agc_cli_host_drive(agc_cli_host *h, agc_run *run);
 
-typedef struct agc_agent_def agc_agent_def;
 /*
  * Loads an agent file like agc_agent_def_load, with --model / --provider
  * applied as AGENTC_PROVIDER__MODEL / __NAME overrides (NULL: none).

@@ -217,7 +217,8 @@ static agc_status apply_overrides(agc_config *cfg, const agc_config_opts *o)
     size_t k = 0;
     for (size_t i = 0; env[i]; i++) {
         const char *eq = strchr(env[i], '=');
-        if (strncmp(env[i], "AGENTC_", 7) != 0 || !eq)
+        /* AGENTC_AUDIT is the audit trail path (agentc audit, run), not the audit section */
+        if (strncmp(env[i], "AGENTC_", 7) != 0 || !eq || strncmp(env[i], "AGENTC_AUDIT=", 13) == 0)
             continue;
         ov[k++] = (override){env[i], (size_t)(eq - env[i]), eq + 1};
     }

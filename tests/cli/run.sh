@@ -3,8 +3,9 @@
 # `agentc run`, `resume`, `approve`, `sessions`, `chat` and `init` against fakellm
 # (programs/fakellm): the demo agent fixing the demo repository (--approve all),
 # --json events, -q, pause + approve + resume, deny with a reason, sessions
-# list/show/rm, record then replay, chat commands, init, usage errors (exit 2)
-# and SIGINT (exit 130, session saved as canceled).
+# list/show/rm, record then replay, chat commands, init, usage errors (exit 2),
+# SIGINT (exit 130, session saved as canceled) and the audit trail every run
+# writes (records, verify, append, --audit, audit.path, audit.enabled: false).
 set -u
 A=${AGENTC:?}
 BIN=${AGC_BINARY_DIR:?}
@@ -57,6 +58,10 @@ newest() { "$A" sessions list --store "$DB" | awk 'NR == 2 {print $1}'; }
 
 export OPENAI_API_KEY=sk-agc-test-0123456789abcdef
 export AGENTC_SESSIONS="$T/default-sessions.db"
+export AGENTC_AUDIT="$T/audit.db" # the default trail of every run here
+AUD=$AGENTC_AUDIT
+# the number of records of the trail $AUD
+records() { "$A" audit stats --json --trail "$AUD" 2>/dev/null | sed -n 's/.*"records": *\([0-9]*\).*/\1/p'; }
 unset AGENTC_PROVIDER__MODEL AGENTC_PROVIDER__NAME AGENTC_PROVIDER__BASE_URL
 DB=$T/sessions.db
 AGENT=$SRC/examples/demo/agent.yaml
@@ -71,6 +76,7 @@ run "run --json with -q" 2 "$A" run "$AGENT" task --json -q
 run "run --record with --cassette" 2 "$A" run "$AGENT" task --record a --cassette b
 run "run with an unknown option" 2 "$A" run "$AGENT" task --bogus
 run "run --model without a value" 2 "$A" run "$AGENT" task --model
+run "run --audit without a value" 2 "$A" run "$AGENT" task --audit
 run "run with an empty task on stdin" 2 "$A" run "$AGENT" -
 run "run --help" 0 "$A" run --help
 has "run --help lists --approve" "$T/out" "--approve deny|reads|all"
@@ -89,7 +95,7 @@ has "missing agent file is named" "$T/err" "$T/missing.yaml"
 # ---- init ----------------------------------------------------------------------------------
 run "init" 0 "$A" init "$T/proj"
 [ -f "$T/proj/agent.yaml" ] && [ -f "$T/proj/AGENTS.md" ] && ok || bad "init did not write both files"
-run "init's agent file is valid" 0 "$A" config check "$T/proj/agent.yaml"
+run "init's agent file is valid" 0 env -u AGENTC_AUDIT "$A" config check "$T/proj/agent.yaml"
 echo "# mine" >"$T/proj/AGENTS.md"
 run "init refuses to overwrite" 1 "$A" init "$T/proj"
 has "init names the file" "$T/err" "agent.yaml exists; nothing was written"
@@ -134,6 +140,20 @@ has "show --json: steps" "$T/out" '"kind": "model.response"'
 run "default store from AGENTC_SESSIONS" 0 "$A" sessions list
 has "default store is another file" "$T/err" "no sessions"
 
+# ---- the audit trail of the demo run -----------------------------------------------------
+[ -f "$AUD" ] && ok || bad "the run left no audit trail at $AUD"
+run "audit show after a run" 0 "$A" audit show --trail "$AUD"
+for act in run.started model.call tool.call tool.result run.finished; do
+    has "the trail has $act" "$T/out" " $act "
+done
+has "trail records name the run" "$T/out" "$RUN1"
+has "trail records name the agent" "$T/out" "agent:demo-fixer"
+lacks "trail keeps no task text" "$T/out" "Fix the failing test"
+run "audit verify after a run" 0 "$A" audit verify "$AUD"
+has "verify says valid" "$T/out" "valid"
+N1=$(records)
+[ -n "$N1" ] && [ "$N1" -gt 5 ] && ok || bad "the demo run should leave more than 5 records, not '$N1'"
+
 # ---- --json: one event per line -----------------------------------------------------------
 start_fakellm "$SCRIPT"
 fresh_repo "$T/repo"
@@ -152,6 +172,11 @@ for ty in run.started tool.call tool.result turn.finished run.finished; do
 done
 lacks "--json prints no human text" "$T/events" "session run_"
 tail -n 1 "$T/events" | grep -q '"type":"run.finished"' && ok || bad "run.finished is not the last event"
+N2=$(records)
+[ -n "$N2" ] && [ "$N2" -gt "$N1" ] && ok || bad "a second run should append to the trail ($N1 -> $N2)"
+run "the trail still verifies after a second run" 0 "$A" audit verify "$AUD"
+run "audit show of the second run" 0 "$A" audit show --trail "$AUD" --run "$(newest)" --action run.
+has "the second run has its own run.started" "$T/out" "run.started"
 
 # ---- -q: only the answer ------------------------------------------------------------------
 start_fakellm "$SCRIPT"
@@ -195,6 +220,10 @@ has "show: the denial reason" "$T/out" "not like that"
 has "show: finished" "$T/out" "status   finished"
 lacks "show: the resumed run's cost is known" "$T/out" "+?"
 run "resume a finished run" 1 "$A" resume "$RUN2" --store "$DB"
+run "the resumed run is in the trail" 0 "$A" audit show --trail "$AUD" --run "$RUN2"
+has "resume recorded the approval" "$T/out" "approval.decided"
+has "resume recorded the denial of the patch" "$T/out" "denied"
+has "resume recorded the end of the run" "$T/out" "run.finished"
 
 # ---- interactive approvals on a terminal (script(1) gives the run a pty) -----------------
 if command -v script >/dev/null 2>&1; then
@@ -243,6 +272,34 @@ run "replay" 0 "$A" run "$T/hello.yaml" "Say hello." -q --store "$DB" --cassette
 same "replayed answer" "$T/out" "Hello from fakellm."
 run "replay another task" 1 "$A" run "$T/hello.yaml" "Say bye." -q --store "$DB" --cassette "$T/c.jsonl"
 has "replay mismatch" "$T/err" "replay mismatch"
+# --audit PATH, audit.path and audit.enabled: false
+N3=$(records)
+run "--audit PATH" 0 "$A" run "$T/hello.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl" --audit "$T/flag.db"
+run "--audit wrote its own trail" 0 "$A" audit verify "$T/flag.db"
+has "--audit trail has the run" "$T/out" "valid: 3 records"
+[ "$(records)" = "$N3" ] && ok || bad "--audit should leave the default trail alone"
+{ cat "$T/hello.yaml"; printf 'audit:\n  enabled: false\n'; } >"$T/noaudit.yaml"
+run "audit.enabled false is a valid agent file" 0 env -u AGENTC_AUDIT "$A" config check "$T/noaudit.yaml"
+run "run with the audit off" 0 "$A" run "$T/noaudit.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl"
+[ "$(records)" = "$N3" ] && ok || bad "the audit off should write no record"
+AGENTC_AUDIT="$T/off.db" "$A" run "$T/noaudit.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl" >/dev/null 2>&1
+[ ! -e "$T/off.db" ] && ok || bad "the audit off created $T/off.db"
+run "--audit overrides enabled: false" 0 "$A" run "$T/noaudit.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl" --audit "$T/flag.db"
+run "the flag trail grew" 0 "$A" audit verify "$T/flag.db"
+has "two runs in the flag trail" "$T/out" "valid: 6 records"
+{ cat "$T/hello.yaml"; printf 'audit:\n  path: %s\n  durability: batched\n' "$T/cfg.db"; } >"$T/cfgaudit.yaml"
+run "audit.path (batched)" 0 "$A" run "$T/cfgaudit.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl"
+run "the audit.path trail verifies" 0 "$A" audit verify "$T/cfg.db"
+has "the batched trail got every record" "$T/out" "valid: 3 records"
+{ cat "$T/hello.yaml"; printf 'audit:\n  durability: sometimes\n'; } >"$T/badaudit.yaml"
+run "a bad audit section is rejected" 1 env -u AGENTC_AUDIT "$A" config check "$T/badaudit.yaml"
+has "the bad audit value is named" "$T/err" "durability"
+mkdir -p "$T/ro" && chmod 500 "$T/ro"
+if [ ! -w "$T/ro" ]; then
+    run "an unwritable trail stops the run" 1 "$A" run "$T/hello.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl" --audit "$T/ro/sub/a.db"
+    has "the unwritable trail is named" "$T/err" "cannot open the audit trail $T/ro/sub/a.db"
+fi
+chmod 700 "$T/ro"
 run "--model reaches the request" 1 "$A" run "$T/hello.yaml" "Say hello." -q --store "$DB" --cassette "$T/c.jsonl" --model gpt-4o
 has "--model mismatch names the model" "$T/err" "/model"
 
@@ -294,6 +351,13 @@ RUN3=$(newest)
 run "the interrupted run is stored" 0 "$A" sessions show "$RUN3" --store "$DB"
 has "status canceled" "$T/out" "status   canceled"
 stop_fakellm
+run "the SIGINT run is in the trail" 0 "$A" audit show --trail "$AUD" --run "$RUN3"
+has "the SIGINT run finished as canceled" "$T/out" "canceled"
+
+# ---- the whole trail (runs, resumes, chats, an interrupt) still verifies -----------------
+run "the final trail verifies" 0 "$A" audit verify "$AUD"
+run "the trail has every run" 0 "$A" audit show --trail "$AUD" --action run.started
+[ "$(grep -c run.started "$T/out")" -ge 8 ] && ok || bad "every run should be in the trail"
 
 echo "cli run: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
