@@ -171,8 +171,9 @@ agc_ctx *agc_http_stream_ctx(agc_http_stream *w);
  */
 void agc_http_stream_end(agc_http_stream *w);
 /*
- * Sends the queued bytes, then closes the connection without finishing the
- * body: the client sees a truncated response. Releases like _end.
+ * Sends the queued bytes, then resets the connection (a TCP RST) without
+ * finishing the body: the client sees "connection reset by peer" mid-response.
+ * Releases like _end.
  */
 void agc_http_stream_abort(agc_http_stream *w);
 

@@ -204,6 +204,10 @@ static agc_status open_stream(agc_http_stream **out, agc_http_sreq *r, int statu
     if (st != AGC_OK)
         return st;
     w->spawned = spawned;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        w->sock = ci->connect_fd;
     st = add_headers(resp, headers, nheaders, r->ctx);
     if (st == AGC_OK)
         st = queue(r, status, resp); /* MHD now owns the response */

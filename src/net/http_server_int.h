@@ -42,6 +42,7 @@ struct agc_http_stream {
     bool aborted;                 /* abort requested */
     bool closed;                  /* client gone or server stopping */
     bool spawned;                 /* the owner's reference is held by a producer thread */
+    int sock;                     /* the connection's socket, for an abortive close; -1: unknown */
     agc_http_stream *prev, *next; /* in srv->streams, under srv->mu */
 };
 

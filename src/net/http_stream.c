@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "agentc/alloc.h"
@@ -94,6 +95,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         ret = (ssize_t)n;
     } else if (!w->closed && !w->aborted) {
         ret = MHD_CONTENT_READER_END_OF_STREAM;
+    } else if (w->aborted && !w->closed && w->sock >= 0) {
+        /* an abort is a connection reset: connect(AF_UNSPEC) disconnects the
+         * TCP socket at once with an RST (Linux tcp_disconnect), before MHD's
+         * own close could send a FIN; MHD then fails on the socket and drops it */
+        struct sockaddr sa = {.sa_family = AF_UNSPEC};
+        (void)connect(w->sock, &sa, sizeof sa);
     }
     pthread_mutex_unlock(&w->mu);
     return ret;
@@ -131,6 +138,8 @@ agc_status agc_http__stream_new(agc_http_stream **out, struct MHD_Response **res
         return agc_error_set(err_ctx, AGC_ENOMEM, "http_server", "out of memory opening a stream");
     agc_http_stream *w = agc_calloc(ctx, 1, sizeof *w);
     char *ring = w ? agc_malloc(ctx, buffer_bytes) : NULL;
+    if (w)
+        w->sock = -1;
     if (!ring || pthread_mutex_init(&w->mu, NULL) != 0) {
         agc_free(ctx, ring);
         agc_free(ctx, w);

@@ -26,7 +26,8 @@
     X(MHD_add_response_header)                                                                     \
     X(MHD_queue_response)                                                                          \
     X(MHD_destroy_response)                                                                        \
-    X(MHD_get_connection_values)
+    X(MHD_get_connection_values)                                                                   \
+    X(MHD_get_connection_info)
 
 /* The table: one pointer per function, typed from the header's prototype. */
 #define AGC_NET__MHD_FIELD(name) __typeof__(&name) name;
@@ -63,6 +64,7 @@ const agc_net__mhd_fns *agc_net__mhd(void);
 #define MHD_queue_response                (agc_net__mhd()->MHD_queue_response)
 #define MHD_destroy_response              (agc_net__mhd()->MHD_destroy_response)
 #define MHD_get_connection_values         (agc_net__mhd()->MHD_get_connection_values)
+#define MHD_get_connection_info           (agc_net__mhd()->MHD_get_connection_info)
 #endif
 
 #endif
