@@ -23,8 +23,9 @@ static const char *SCRIPT = "{\"replies\":[],\"default\":{\"text\":\"The answer 
                             "\"usage\":{\"input_tokens\":20,\"output_tokens\":8}}}";
 static const char *BODY = "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"user\",\"content\":"
                           "\"What is the answer?\"}]}";
-static const char *BODY_STREAM = "{\"model\":\"fake-model\",\"stream\":true,\"messages\":[{\"role\":"
-                                 "\"user\",\"content\":\"What is the answer?\"}]}";
+static const char *BODY_STREAM =
+    "{\"model\":\"fake-model\",\"stream\":true,\"messages\":[{\"role\":"
+    "\"user\",\"content\":\"What is the answer?\"}]}";
 
 static double now_us(void)
 {
@@ -178,9 +179,10 @@ int main(int argc, char **argv)
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     free(t);
-    printf("provider: plain: bare libcurl %.0f us/call, agc_provider_chat %.0f us/call, ratio %.2fx; "
-           "streaming: bare libcurl %.0f us/call, agc_provider_chat %.0f us/call, ratio %.2fx "
-           "(median of %d calls each to fakellm on loopback)\n",
-           bare[0], res[0], res[0] / bare[0], bare[1], res[1], res[1] / bare[1], n);
+    printf(
+        "provider: plain: bare libcurl %.0f us/call, agc_provider_chat %.0f us/call, ratio %.2fx; "
+        "streaming: bare libcurl %.0f us/call, agc_provider_chat %.0f us/call, ratio %.2fx "
+        "(median of %d calls each to fakellm on loopback)\n",
+        bare[0], res[0], res[0] / bare[0], bare[1], res[1], res[1] / bare[1], n);
     return 0;
 }

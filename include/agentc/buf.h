@@ -15,10 +15,10 @@ extern "C" {
 
 typedef struct agc_buf {
     agc_ctx *ctx;
-    char *data;  /* NULL until the first append; agc_buf_cstr() never returns NULL */
-    size_t len;  /* bytes used, without the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* hard cap on len */
+    char *data; /* NULL until the first append; agc_buf_cstr() never returns NULL */
+    size_t len; /* bytes used, without the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard cap on len */
 } agc_buf;
 
 #define AGC_BUF_DEFAULT_MAX ((size_t)256 * 1024 * 1024)

@@ -14,10 +14,10 @@ extern "C" {
 #endif
 
 typedef struct agc_clock_ops {
-    unsigned version;                            /* AGC_CLOCK_OPS_VERSION */
-    int64_t (*now_ms)(void *self);               /* Unix time in milliseconds */
-    int64_t (*monotonic_ns)(void *self);         /* arbitrary origin, never goes back */
-    void (*sleep_ms)(void *self, int64_t ms);    /* may return early; callers re-check */
+    unsigned version;                         /* AGC_CLOCK_OPS_VERSION */
+    int64_t (*now_ms)(void *self);            /* Unix time in milliseconds */
+    int64_t (*monotonic_ns)(void *self);      /* arbitrary origin, never goes back */
+    void (*sleep_ms)(void *self, int64_t ms); /* may return early; callers re-check */
 } agc_clock_ops;
 
 #define AGC_CLOCK_OPS_VERSION 1

@@ -21,7 +21,7 @@ extern "C" {
 
 #if defined(__GNUC__)
 #define AGC_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define AGC_NODISCARD __attribute__((warn_unused_result))
+#define AGC_NODISCARD    __attribute__((warn_unused_result))
 #else
 #define AGC_PRINTF(f, a)
 #define AGC_NODISCARD
@@ -92,7 +92,10 @@ typedef struct agc_ctx_opts {
 } agc_ctx_opts;
 
 #define AGC_CTX_OPTS_VERSION 1
-#define AGC_CTX_OPTS_INIT {AGC_CTX_OPTS_VERSION, NULL, NULL}
+#define AGC_CTX_OPTS_INIT                                                                          \
+    {                                                                                              \
+        AGC_CTX_OPTS_VERSION, NULL, NULL                                                           \
+    }
 
 /* Fills *opts with defaults. */
 void agc_ctx_opts_init(agc_ctx_opts *opts);

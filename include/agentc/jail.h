@@ -86,8 +86,10 @@ typedef struct agc_jail_policy {
 
 #define AGC_JAIL_POLICY_VERSION 1
 #define AGC_JAIL_POLICY_INIT                                                                       \
-    {AGC_JAIL_POLICY_VERSION, NULL, NULL, NULL, NULL, AGC_JAIL_BEST_EFFORT,                        \
-     AGC_JAIL_BEST_EFFORT, false, true, false, 0, 0, 0, 0, 0, NULL, 0}
+    {                                                                                              \
+        AGC_JAIL_POLICY_VERSION, NULL, NULL, NULL, NULL, AGC_JAIL_BEST_EFFORT,                     \
+            AGC_JAIL_BEST_EFFORT, false, true, false, 0, 0, 0, 0, 0, NULL, 0                       \
+    }
 
 /* Fills *policy with the defaults (nothing granted, no network). */
 void agc_jail_policy_init(agc_jail_policy *policy);
@@ -95,9 +97,9 @@ void agc_jail_policy_init(agc_jail_policy *policy);
 /* Standard streams of a spawned child: an fd of the caller (dup'ed, stays
  * the caller's), or one of these. */
 enum {
-    AGC_JAIL_NULL = -1,   /* /dev/null */
-    AGC_JAIL_PIPE = -2,   /* a pipe; the parent's end is in agc_jail_child_fd() */
-    AGC_JAIL_STDOUT = -3  /* stderr only: the same as stdout */
+    AGC_JAIL_NULL = -1,  /* /dev/null */
+    AGC_JAIL_PIPE = -2,  /* a pipe; the parent's end is in agc_jail_child_fd() */
+    AGC_JAIL_STDOUT = -3 /* stderr only: the same as stdout */
 };
 
 typedef struct agc_jail_child agc_jail_child;
@@ -116,8 +118,7 @@ typedef struct agc_jail_child agc_jail_child;
  */
 AGC_NODISCARD agc_status agc_jail_spawn(agc_jail_child **out, const agc_jail_policy *policy,
                                         const char *const *argv, const char *cwd,
-                                        const char *const *env, const int stdio[3],
-                                        agc_ctx *ctx);
+                                        const char *const *env, const int stdio[3], agc_ctx *ctx);
 
 /* The host pid of the jail's init, and a pidfd for it (borrowed; poll it for
  * POLLIN to learn that the jail ended). */

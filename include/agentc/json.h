@@ -56,8 +56,7 @@ agc_status agc_json_pointer_append(agc_buf *b, const char *segment);
 AGC_NODISCARD agc_status agc_json_canonical(char **out, size_t *len_out, const json_t *value,
                                             agc_ctx *ctx);
 /* Serialises with jansson flags (JSON_INDENT(2), ...). *out is the caller's (agc_free). */
-AGC_NODISCARD agc_status agc_json_dump(char **out, const json_t *value, size_t flags,
-                                       agc_ctx *ctx);
+AGC_NODISCARD agc_status agc_json_dump(char **out, const json_t *value, size_t flags, agc_ctx *ctx);
 
 /* Convenience readers: the member's value or dflt when absent or of another type. */
 const char *agc_json_str(const json_t *obj, const char *key, const char *dflt);

@@ -19,11 +19,11 @@ extern "C" {
 #endif
 
 /* The standard error codes. -32000..-32099 are for implementation errors. */
-#define AGC_JSONRPC_PARSE_ERROR (-32700)
-#define AGC_JSONRPC_INVALID_REQUEST (-32600)
+#define AGC_JSONRPC_PARSE_ERROR      (-32700)
+#define AGC_JSONRPC_INVALID_REQUEST  (-32600)
 #define AGC_JSONRPC_METHOD_NOT_FOUND (-32601)
-#define AGC_JSONRPC_INVALID_PARAMS (-32602)
-#define AGC_JSONRPC_INTERNAL_ERROR (-32603)
+#define AGC_JSONRPC_INVALID_PARAMS   (-32602)
+#define AGC_JSONRPC_INTERNAL_ERROR   (-32603)
 
 typedef enum agc_jsonrpc_kind {
     AGC_JSONRPC_INVALID = 0,  /* rejected: see error_code and the ctx message */
@@ -39,15 +39,15 @@ typedef enum agc_jsonrpc_kind {
  */
 typedef struct agc_jsonrpc_msg {
     agc_jsonrpc_kind kind;
-    json_t *root;        /* the whole message; NULL when the text was not JSON */
-    json_t *id;          /* string or integer; NULL for notifications and null ids */
-    const char *method;  /* requests and notifications */
-    json_t *params;      /* object, or NULL when absent */
-    json_t *result;      /* AGC_JSONRPC_RESULT */
-    int error_code;      /* AGC_JSONRPC_ERROR: the peer's code; INVALID: the code to answer */
+    json_t *root;              /* the whole message; NULL when the text was not JSON */
+    json_t *id;                /* string or integer; NULL for notifications and null ids */
+    const char *method;        /* requests and notifications */
+    json_t *params;            /* object, or NULL when absent */
+    json_t *result;            /* AGC_JSONRPC_RESULT */
+    int error_code;            /* AGC_JSONRPC_ERROR: the peer's code; INVALID: the code to answer */
     const char *error_message; /* AGC_JSONRPC_ERROR: the peer's message */
-    json_t *error_data;  /* AGC_JSONRPC_ERROR: optional data */
-    bool response_like;  /* INVALID: it had no "method" (a broken response: do not answer) */
+    json_t *error_data;        /* AGC_JSONRPC_ERROR: optional data */
+    bool response_like;        /* INVALID: it had no "method" (a broken response: do not answer) */
 } agc_jsonrpc_msg;
 
 /*
@@ -80,14 +80,14 @@ AGC_NODISCARD agc_status agc_jsonrpc_build_request(char **out, size_t *len_out, 
                                                    const char *method, const json_t *params,
                                                    agc_ctx *ctx);
 AGC_NODISCARD agc_status agc_jsonrpc_build_notification(char **out, size_t *len_out,
-                                                        const char *method,
-                                                        const json_t *params, agc_ctx *ctx);
+                                                        const char *method, const json_t *params,
+                                                        agc_ctx *ctx);
 AGC_NODISCARD agc_status agc_jsonrpc_build_result(char **out, size_t *len_out, const json_t *id,
                                                   const json_t *result, agc_ctx *ctx);
 /* id NULL sends "id": null (for messages whose id could not be read). */
 AGC_NODISCARD agc_status agc_jsonrpc_build_error(char **out, size_t *len_out, const json_t *id,
-                                                 int code, const char *message,
-                                                 const json_t *data, agc_ctx *ctx);
+                                                 int code, const char *message, const json_t *data,
+                                                 agc_ctx *ctx);
 
 /* Short name of a code: "parse error", "invalid request", "method not found",
  * "invalid params", "internal error", "server error" (-32000..-32099), else "error". */

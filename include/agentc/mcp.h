@@ -101,7 +101,9 @@ typedef struct agc_mcp_stdio_opts {
 
 #define AGC_MCP_STDIO_OPTS_VERSION 1
 #define AGC_MCP_STDIO_OPTS_INIT                                                                    \
-    {AGC_MCP_STDIO_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, AGC_LOG_INFO}
+    {                                                                                              \
+        AGC_MCP_STDIO_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, AGC_LOG_INFO                  \
+    }
 
 void agc_mcp_stdio_opts_init(agc_mcp_stdio_opts *opts);
 
@@ -129,8 +131,7 @@ int agc_mcp_stdio_pid(const agc_mcp_transport *t);
  * killed it (*sig_out > 0); -1 each while unknown. Outputs may be NULL.
  * Returns AGC_MCP_STOP_RUNNING for transports that are not spawned stdio.
  */
-agc_mcp_stdio_stop agc_mcp_stdio_exit_info(const agc_mcp_transport *t, int *code_out,
-                                           int *sig_out);
+agc_mcp_stdio_stop agc_mcp_stdio_exit_info(const agc_mcp_transport *t, int *code_out, int *sig_out);
 
 /* ---- sessions ------------------------------------------------------------------ */
 
@@ -161,16 +162,19 @@ typedef struct agc_mcp_notification {
 } agc_mcp_notification;
 
 typedef struct agc_mcp_session_opts {
-    unsigned version;                           /* AGC_MCP_SESSION_OPTS_VERSION */
-    const agc_mcp_method *methods;              /* incoming requests; NULL: none (ping is built in) */
-    const agc_mcp_notification *notifications;  /* incoming notifications; NULL: none */
-    void *user;                                 /* given to the handlers */
-    int64_t request_timeout_ms;                 /* 0: AGC_MCP_DEFAULT_TIMEOUT_MS */
-    size_t max_message_bytes;                   /* outgoing cap; 0: AGC_MCP_DEFAULT_MAX_MESSAGE */
+    unsigned version;              /* AGC_MCP_SESSION_OPTS_VERSION */
+    const agc_mcp_method *methods; /* incoming requests; NULL: none (ping is built in) */
+    const agc_mcp_notification *notifications; /* incoming notifications; NULL: none */
+    void *user;                                /* given to the handlers */
+    int64_t request_timeout_ms;                /* 0: AGC_MCP_DEFAULT_TIMEOUT_MS */
+    size_t max_message_bytes;                  /* outgoing cap; 0: AGC_MCP_DEFAULT_MAX_MESSAGE */
 } agc_mcp_session_opts;
 
 #define AGC_MCP_SESSION_OPTS_VERSION 1
-#define AGC_MCP_SESSION_OPTS_INIT {AGC_MCP_SESSION_OPTS_VERSION, NULL, NULL, NULL, 0, 0}
+#define AGC_MCP_SESSION_OPTS_INIT                                                                  \
+    {                                                                                              \
+        AGC_MCP_SESSION_OPTS_VERSION, NULL, NULL, NULL, 0, 0                                       \
+    }
 
 void agc_mcp_session_opts_init(agc_mcp_session_opts *opts);
 
@@ -187,20 +191,22 @@ void agc_mcp_session_free(agc_mcp_session *s);
 agc_status agc_mcp_session_close(agc_mcp_session *s);
 
 /* Progress report of a request we sent: total < 0 when unknown, message may be NULL. */
-typedef void (*agc_mcp_progress_fn)(double progress, double total, const char *message,
-                                    void *user);
+typedef void (*agc_mcp_progress_fn)(double progress, double total, const char *message, void *user);
 
 typedef struct agc_mcp_call_opts {
-    unsigned version;              /* AGC_MCP_CALL_OPTS_VERSION */
-    int64_t timeout_ms;            /* 0: the session's; < 0: none */
-    agc_mcp_progress_fn progress;  /* set: asks for progress (_meta.progressToken) */
+    unsigned version;             /* AGC_MCP_CALL_OPTS_VERSION */
+    int64_t timeout_ms;           /* 0: the session's; < 0: none */
+    agc_mcp_progress_fn progress; /* set: asks for progress (_meta.progressToken) */
     void *progress_user;
     bool progress_resets_timeout;  /* each progress report restarts the timeout */
     const agc_atomic_bool *cancel; /* polled (every 50 ms at most): true cancels the request */
 } agc_mcp_call_opts;
 
 #define AGC_MCP_CALL_OPTS_VERSION 1
-#define AGC_MCP_CALL_OPTS_INIT {AGC_MCP_CALL_OPTS_VERSION, 0, NULL, NULL, false, NULL}
+#define AGC_MCP_CALL_OPTS_INIT                                                                     \
+    {                                                                                              \
+        AGC_MCP_CALL_OPTS_VERSION, 0, NULL, NULL, false, NULL                                      \
+    }
 
 /*
  * Sends a request and waits for its response, serving the peer's messages
@@ -292,7 +298,10 @@ typedef struct agc_mcp_client_opts {
 } agc_mcp_client_opts;
 
 #define AGC_MCP_CLIENT_OPTS_VERSION 1
-#define AGC_MCP_CLIENT_OPTS_INIT {AGC_MCP_CLIENT_OPTS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL}
+#define AGC_MCP_CLIENT_OPTS_INIT                                                                   \
+    {                                                                                              \
+        AGC_MCP_CLIENT_OPTS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL                            \
+    }
 
 void agc_mcp_client_opts_init(agc_mcp_client_opts *opts);
 
@@ -374,7 +383,10 @@ typedef struct agc_mcp_server_opts {
 } agc_mcp_server_opts;
 
 #define AGC_MCP_SERVER_OPTS_VERSION 1
-#define AGC_MCP_SERVER_OPTS_INIT {AGC_MCP_SERVER_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0}
+#define AGC_MCP_SERVER_OPTS_INIT                                                                   \
+    {                                                                                              \
+        AGC_MCP_SERVER_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0                               \
+    }
 
 void agc_mcp_server_opts_init(agc_mcp_server_opts *opts);
 
@@ -386,8 +398,8 @@ void agc_mcp_server_opts_init(agc_mcp_server_opts *opts);
  * agc_mcp_request_from_tool_call). AGC_EINVAL, AGC_ENOMEM.
  */
 AGC_NODISCARD agc_status agc_mcp_server_new(agc_mcp_server **out, agc_mcp_transport *t,
-                                            agc_tool_registry *reg,
-                                            const agc_mcp_server_opts *opts, agc_ctx *ctx);
+                                            agc_tool_registry *reg, const agc_mcp_server_opts *opts,
+                                            agc_ctx *ctx);
 void agc_mcp_server_free(agc_mcp_server *s);
 /* Serves until the client closes the connection (AGC_OK) or a fatal error. */
 agc_status agc_mcp_server_run(agc_mcp_server *s);

@@ -85,8 +85,8 @@ typedef enum agc_response_format {
 } agc_response_format;
 
 typedef struct agc_chat_request {
-    unsigned version;   /* AGC_CHAT_REQUEST_VERSION */
-    const char *model;  /* NULL: the provider's default model */
+    unsigned version;  /* AGC_CHAT_REQUEST_VERSION */
+    const char *model; /* NULL: the provider's default model */
     const agc_message *messages;
     size_t n_messages;
     const agc_tool_def *tools;
@@ -103,16 +103,18 @@ typedef struct agc_chat_request {
     long max_tokens;    /* <= 0: provider default (Anthropic requires one: 4096) */
     const char *const *stop;
     size_t n_stop;
-    long long seed;     /* sent when has_seed */
+    long long seed; /* sent when has_seed */
     bool has_seed;
-    bool cache_system;  /* Anthropic: cache_control on the system prompt and tools */
+    bool cache_system;   /* Anthropic: cache_control on the system prompt and tools */
     const json_t *extra; /* merged into the wire body last (provider-specific knobs); may be NULL */
 } agc_chat_request;
 
 #define AGC_CHAT_REQUEST_VERSION 1
 #define AGC_CHAT_REQUEST_INIT                                                                      \
-    {AGC_CHAT_REQUEST_VERSION, NULL, NULL, 0, NULL, 0, AGC_TOOL_CHOICE_AUTO, NULL, true,           \
-     AGC_FORMAT_TEXT, NULL, NULL, true, -1.0, -1.0, 0, NULL, 0, 0, false, false, NULL}
+    {                                                                                              \
+        AGC_CHAT_REQUEST_VERSION, NULL, NULL, 0, NULL, 0, AGC_TOOL_CHOICE_AUTO, NULL, true,        \
+            AGC_FORMAT_TEXT, NULL, NULL, true, -1.0, -1.0, 0, NULL, 0, 0, false, false, NULL       \
+    }
 
 void agc_chat_request_init(agc_chat_request *req);
 
@@ -135,7 +137,7 @@ typedef struct agc_usage {
     long long cached_input_tokens; /* read from the prompt cache */
     long long cache_write_tokens;  /* Anthropic cache_creation_input_tokens */
     long long reasoning_tokens;
-    bool known;                    /* false: the server sent no usage */
+    bool known; /* false: the server sent no usage */
 } agc_usage;
 
 typedef struct agc_chat_response {
@@ -144,18 +146,18 @@ typedef struct agc_chat_response {
     agc_tool_call *tool_calls;
     size_t n_tool_calls;
     agc_finish_reason finish;
-    const char *finish_raw;  /* the provider's own reason ("end_turn", "stop", ...) */
-    const char *model;       /* model that answered, as reported */
-    const char *id;          /* response id ("chatcmpl-...", "msg_...") */
-    const char *request_id;  /* provider request id header (x-request-id, request-id) */
-    const char *provider;    /* backend name that answered (after fallback) */
+    const char *finish_raw; /* the provider's own reason ("end_turn", "stop", ...) */
+    const char *model;      /* model that answered, as reported */
+    const char *id;         /* response id ("chatcmpl-...", "msg_...") */
+    const char *request_id; /* provider request id header (x-request-id, request-id) */
+    const char *provider;   /* backend name that answered (after fallback) */
     agc_usage usage;
-    double cost_usd;         /* valid when cost_known */
-    bool cost_known;         /* false when usage or the price is unknown: never estimated */
-    double latency_ms;       /* request start to last byte, last attempt */
-    double ttft_ms;          /* to first content delta when streamed, else 0 */
-    int attempts;            /* 1 + retries */
-    json_t *parsed;          /* FORMAT_JSON_SCHEMA: the answer parsed as JSON, else NULL */
+    double cost_usd;   /* valid when cost_known */
+    bool cost_known;   /* false when usage or the price is unknown: never estimated */
+    double latency_ms; /* request start to last byte, last attempt */
+    double ttft_ms;    /* to first content delta when streamed, else 0 */
+    int attempts;      /* 1 + retries */
+    json_t *parsed;    /* FORMAT_JSON_SCHEMA: the answer parsed as JSON, else NULL */
 } agc_chat_response;
 
 /* All text parts joined (borrowed from resp until freed; "" when none). */
@@ -166,22 +168,22 @@ void agc_chat_response_free(agc_chat_response *resp);
 /* ---- streaming ------------------------------------------------------------ */
 
 typedef enum agc_delta_kind {
-    AGC_DELTA_TEXT = 0,       /* text: a piece of the answer */
-    AGC_DELTA_THINKING,       /* text: a piece of reasoning */
-    AGC_DELTA_TOOL_CALL,      /* index, id + name on the first delta of a call, then argument pieces */
-    AGC_DELTA_RETRY,          /* a retry is about to happen after retry_in_ms (status, text = reason) */
+    AGC_DELTA_TEXT = 0,  /* text: a piece of the answer */
+    AGC_DELTA_THINKING,  /* text: a piece of reasoning */
+    AGC_DELTA_TOOL_CALL, /* index, id + name on the first delta of a call, then argument pieces */
+    AGC_DELTA_RETRY,     /* a retry is about to happen after retry_in_ms (status, text = reason) */
 } agc_delta_kind;
 
 typedef struct agc_delta {
     agc_delta_kind kind;
-    const char *text;   /* TEXT, THINKING, RETRY; NUL-terminated, length text_len */
+    const char *text; /* TEXT, THINKING, RETRY; NUL-terminated, length text_len */
     size_t text_len;
-    size_t index;       /* TOOL_CALL: which call of this response */
-    const char *id;     /* TOOL_CALL: set on the first delta of a call, else NULL */
-    const char *name;   /* TOOL_CALL: set on the first delta of a call, else NULL */
+    size_t index;                /* TOOL_CALL: which call of this response */
+    const char *id;              /* TOOL_CALL: set on the first delta of a call, else NULL */
+    const char *name;            /* TOOL_CALL: set on the first delta of a call, else NULL */
     const char *arguments_delta; /* TOOL_CALL: a piece of the arguments JSON (may be "") */
-    int status;         /* RETRY: HTTP status or 0 */
-    long retry_in_ms;   /* RETRY */
+    int status;                  /* RETRY: HTTP status or 0 */
+    long retry_in_ms;            /* RETRY */
 } agc_delta;
 
 /* Return AGC_OK to continue; anything else cancels the call (the call then returns it). */
@@ -192,38 +194,41 @@ typedef agc_status (*agc_delta_fn)(const agc_delta *delta, void *user);
 typedef struct agc_provider agc_provider;
 
 typedef struct agc_retry_policy {
-    int max_attempts;        /* total attempts, >= 1 (default 4) */
-    long base_delay_ms;      /* first backoff cap (default 500) */
-    long max_delay_ms;       /* cap of one wait (default 30000) */
-    long max_total_wait_ms;  /* give up when waits would exceed it (default 120000) */
-    bool replay_streams;     /* retry a stream that already delivered deltas (default false) */
+    int max_attempts;       /* total attempts, >= 1 (default 4) */
+    long base_delay_ms;     /* first backoff cap (default 500) */
+    long max_delay_ms;      /* cap of one wait (default 30000) */
+    long max_total_wait_ms; /* give up when waits would exceed it (default 120000) */
+    bool replay_streams;    /* retry a stream that already delivered deltas (default false) */
 } agc_retry_policy;
 
 typedef struct agc_provider_opts {
-    unsigned version;         /* AGC_PROVIDER_OPTS_VERSION */
-    const char *preset;       /* "openai", "anthropic", "azure-openai", "ollama", "llama.cpp",
-                                 "vllm", "lm-studio", "openrouter", "groq", "together",
-                                 "deepseek", "mistral", "replay", or NULL with base_url set
-                                 (OpenAI-compatible custom server) */
-    const char *base_url;     /* overrides the preset's (and its *_BASE_URL variable) */
+    unsigned version;          /* AGC_PROVIDER_OPTS_VERSION */
+    const char *preset;        /* "openai", "anthropic", "azure-openai", "ollama", "llama.cpp",
+                                  "vllm", "lm-studio", "openrouter", "groq", "together",
+                                  "deepseek", "mistral", "replay", or NULL with base_url set
+                                  (OpenAI-compatible custom server) */
+    const char *base_url;      /* overrides the preset's (and its *_BASE_URL variable) */
     const agc_secret *api_key; /* borrowed, must outlive the provider; NULL: from the
                                  preset's key variable (error if that is required and unset) */
-    const char *model;        /* default model when a request names none */
-    const char *api_version;  /* azure-openai api-version; Anthropic anthropic-version */
-    const char *cassette;     /* replay: cassette path to serve; others: NULL */
-    long connect_timeout_ms;  /* default 10000 */
-    long timeout_ms;          /* total per attempt, default 600000 */
-    long idle_timeout_ms;     /* max gap between bytes, default 120000 */
-    const char *ca_bundle;    /* PEM file for TLS verification; NULL: system store */
+    const char *model;         /* default model when a request names none */
+    const char *api_version;   /* azure-openai api-version; Anthropic anthropic-version */
+    const char *cassette;      /* replay: cassette path to serve; others: NULL */
+    long connect_timeout_ms;   /* default 10000 */
+    long timeout_ms;           /* total per attempt, default 600000 */
+    long idle_timeout_ms;      /* max gap between bytes, default 120000 */
+    const char *ca_bundle;     /* PEM file for TLS verification; NULL: system store */
     agc_retry_policy retry;
-    const json_t *prices;     /* overrides: {"model": {"input":..,"output":..,"cached_input":..}} USD/Mtok */
-    const json_t *headers;    /* extra request headers {"name": "value"} (never logged) */
+    const json_t
+        *prices; /* overrides: {"model": {"input":..,"output":..,"cached_input":..}} USD/Mtok */
+    const json_t *headers; /* extra request headers {"name": "value"} (never logged) */
 } agc_provider_opts;
 
 #define AGC_PROVIDER_OPTS_VERSION 1
 #define AGC_PROVIDER_OPTS_INIT                                                                     \
-    {AGC_PROVIDER_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 10000, 600000, 120000, NULL,  \
-     {4, 500, 30000, 120000, false}, NULL, NULL}
+    {                                                                                              \
+        AGC_PROVIDER_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 10000, 600000, 120000,      \
+            NULL, {4, 500, 30000, 120000, false}, NULL, NULL                                       \
+    }
 
 void agc_provider_opts_init(agc_provider_opts *opts);
 
@@ -300,7 +305,7 @@ const agc_preset_info *agc_provider_presets(void);
 const agc_preset_info *agc_provider_preset(const char *name);
 
 typedef struct agc_price {
-    double input_per_mtok;        /* USD per million input tokens */
+    double input_per_mtok; /* USD per million input tokens */
     double output_per_mtok;
     double cached_input_per_mtok; /* < 0: same as input */
     double cache_write_per_mtok;  /* < 0: same as input */

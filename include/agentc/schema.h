@@ -29,16 +29,19 @@ typedef agc_status (*agc_schema_resolve_fn)(json_t **out, const char *uri, void 
                                             agc_ctx *ctx);
 
 typedef struct agc_schema_opts {
-    unsigned version;             /* AGC_SCHEMA_OPTS_VERSION */
-    const char *base_uri;         /* retrieval URI of the root schema; NULL: a fixed urn */
+    unsigned version;              /* AGC_SCHEMA_OPTS_VERSION */
+    const char *base_uri;          /* retrieval URI of the root schema; NULL: a fixed urn */
     agc_schema_resolve_fn resolve; /* NULL: only built-in meta-schemas and embedded ids */
     void *resolve_user;
-    bool format_assert;           /* true: "format" is an assertion, not only an annotation */
-    size_t max_errors;            /* errors collected per validation; 0 = 64 */
+    bool format_assert; /* true: "format" is an assertion, not only an annotation */
+    size_t max_errors;  /* errors collected per validation; 0 = 64 */
 } agc_schema_opts;
 
 #define AGC_SCHEMA_OPTS_VERSION 1
-#define AGC_SCHEMA_OPTS_INIT {AGC_SCHEMA_OPTS_VERSION, NULL, NULL, NULL, false, 0}
+#define AGC_SCHEMA_OPTS_INIT                                                                       \
+    {                                                                                              \
+        AGC_SCHEMA_OPTS_VERSION, NULL, NULL, NULL, false, 0                                        \
+    }
 
 void agc_schema_opts_init(agc_schema_opts *opts);
 
@@ -68,9 +71,9 @@ typedef struct agc_schema_error {
 
 typedef struct agc_schema_result {
     bool valid;
-    size_t count;              /* errors collected (capped by max_errors) */
+    size_t count; /* errors collected (capped by max_errors) */
     agc_schema_error *errors;
-    bool truncated;            /* more errors existed than were collected */
+    bool truncated; /* more errors existed than were collected */
 } agc_schema_result;
 
 /*

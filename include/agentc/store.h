@@ -40,7 +40,8 @@ typedef struct agc_store_ops {
     /* Merges the members of patch into the run (null deletes a member). */
     agc_status (*run_update)(void *self, const char *run_id, const json_t *patch, agc_ctx *ctx);
     agc_status (*run_get)(void *self, const char *run_id, json_t **out, agc_ctx *ctx);
-    /* filter: {"status": s, "agent": a, "parent_id": p, "limit": n} (all optional); newest first. */
+    /* filter: {"status": s, "agent": a, "parent_id": p, "limit": n} (all optional); newest first.
+     */
     agc_status (*run_list)(void *self, const json_t *filter, json_t **out, agc_ctx *ctx);
     /* Deletes the run and its steps. */
     agc_status (*run_delete)(void *self, const char *run_id, agc_ctx *ctx);
@@ -65,13 +66,16 @@ typedef enum agc_store_sync {
 } agc_store_sync;
 
 typedef struct agc_sqlite_store_opts {
-    unsigned version;    /* AGC_SQLITE_STORE_OPTS_VERSION */
+    unsigned version; /* AGC_SQLITE_STORE_OPTS_VERSION */
     agc_store_sync sync;
     int busy_timeout_ms; /* waiting for another process's write lock; default 5000 */
 } agc_sqlite_store_opts;
 
 #define AGC_SQLITE_STORE_OPTS_VERSION 1
-#define AGC_SQLITE_STORE_OPTS_INIT {AGC_SQLITE_STORE_OPTS_VERSION, AGC_STORE_SYNC_NORMAL, 5000}
+#define AGC_SQLITE_STORE_OPTS_INIT                                                                 \
+    {                                                                                              \
+        AGC_SQLITE_STORE_OPTS_VERSION, AGC_STORE_SYNC_NORMAL, 5000                                 \
+    }
 
 /*
  * Opens (creating when missing, with parent directories, mode 0600) an SQLite

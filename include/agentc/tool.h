@@ -60,7 +60,7 @@ typedef struct agc_tool_result {
     char *output;      /* NULL means empty */
     size_t output_len; /* bytes of output, without the NUL */
     bool truncated;
-    size_t total_len;  /* bytes the tool produced (>= shown bytes) */
+    size_t total_len; /* bytes the tool produced (>= shown bytes) */
     json_t *structured;
 } agc_tool_result;
 
@@ -102,7 +102,10 @@ typedef struct agc_tool_call_ctx {
 } agc_tool_call_ctx;
 
 #define AGC_TOOL_CALL_CTX_VERSION 1
-#define AGC_TOOL_CALL_CTX_INIT {AGC_TOOL_CALL_CTX_VERSION, NULL, 0, NULL, NULL, 0, NULL}
+#define AGC_TOOL_CALL_CTX_INIT                                                                     \
+    {                                                                                              \
+        AGC_TOOL_CALL_CTX_VERSION, NULL, 0, NULL, NULL, 0, NULL                                    \
+    }
 
 /*
  * For tools, in loops: AGC_OK, or AGC_ECANCELED / AGC_ETIMEDOUT with a
@@ -130,20 +133,22 @@ typedef struct agc_tool_ops {
 #define AGC_TOOL_OPS_VERSION 1
 
 typedef struct agc_tool_spec {
-    unsigned version;          /* AGC_TOOL_SPEC_VERSION */
-    const char *name;          /* ^[a-zA-Z0-9_.-]{1,64}$; MCP tools are "server.tool" */
-    const char *description;   /* for the model; NULL: "" */
+    unsigned version;           /* AGC_TOOL_SPEC_VERSION */
+    const char *name;           /* ^[a-zA-Z0-9_.-]{1,64}$; MCP tools are "server.tool" */
+    const char *description;    /* for the model; NULL: "" */
     const json_t *input_schema; /* JSON Schema of the arguments object; NULL: {"type":"object"} */
     agc_tool_effect effect;
     agc_tool_approval approval;
-    int64_t timeout_ms;        /* 0: none */
-    size_t output_cap;         /* bytes of output shown to the model; 0: AGC_TOOL_DEFAULT_OUTPUT_CAP */
+    int64_t timeout_ms; /* 0: none */
+    size_t output_cap;  /* bytes of output shown to the model; 0: AGC_TOOL_DEFAULT_OUTPUT_CAP */
 } agc_tool_spec;
 
-#define AGC_TOOL_SPEC_VERSION 1
+#define AGC_TOOL_SPEC_VERSION       1
 #define AGC_TOOL_DEFAULT_OUTPUT_CAP ((size_t)64 * 1024)
 #define AGC_TOOL_SPEC_INIT                                                                         \
-    {AGC_TOOL_SPEC_VERSION, NULL, NULL, NULL, AGC_TOOL_EFFECT_READ, AGC_TOOL_APPROVE_ASK, 0, 0}
+    {                                                                                              \
+        AGC_TOOL_SPEC_VERSION, NULL, NULL, NULL, AGC_TOOL_EFFECT_READ, AGC_TOOL_APPROVE_ASK, 0, 0  \
+    }
 
 typedef struct agc_tool agc_tool;
 
@@ -181,7 +186,7 @@ bool agc_tool_name_valid(const char *name);
  * AGC_ENOMEM.
  */
 AGC_NODISCARD agc_status agc_tool_invoke(agc_tool_result *out, agc_tool *tool, const json_t *args,
-                                       agc_tool_call_ctx *cctx);
+                                         agc_tool_call_ctx *cctx);
 
 /* ---- registry ---------------------------------------------------------------- */
 

@@ -39,16 +39,19 @@ extern const char *const agc_workspace_default_deny_read[];
 extern const char *const agc_workspace_default_deny_write[];
 
 typedef struct agc_workspace_opts {
-    unsigned version;                /* AGC_WORKSPACE_OPTS_VERSION */
-    const char *const *deny_read;    /* NULL-terminated; replaces the default; NULL: default */
-    const char *const *deny_write;   /* NULL-terminated; replaces the default; NULL: default */
-    const char *const *env_allow;    /* extra variable names run_command passes to children */
-    size_t max_file_bytes;           /* largest file read/grep/apply_patch handle; 0: 8 MiB */
-    size_t max_walk_entries;         /* entries visited by list_dir/find/grep; 0: 100000 */
+    unsigned version;              /* AGC_WORKSPACE_OPTS_VERSION */
+    const char *const *deny_read;  /* NULL-terminated; replaces the default; NULL: default */
+    const char *const *deny_write; /* NULL-terminated; replaces the default; NULL: default */
+    const char *const *env_allow;  /* extra variable names run_command passes to children */
+    size_t max_file_bytes;         /* largest file read/grep/apply_patch handle; 0: 8 MiB */
+    size_t max_walk_entries;       /* entries visited by list_dir/find/grep; 0: 100000 */
 } agc_workspace_opts;
 
 #define AGC_WORKSPACE_OPTS_VERSION 1
-#define AGC_WORKSPACE_OPTS_INIT {AGC_WORKSPACE_OPTS_VERSION, NULL, NULL, NULL, 0, 0}
+#define AGC_WORKSPACE_OPTS_INIT                                                                    \
+    {                                                                                              \
+        AGC_WORKSPACE_OPTS_VERSION, NULL, NULL, NULL, 0, 0                                         \
+    }
 
 void agc_workspace_opts_init(agc_workspace_opts *opts);
 
@@ -106,8 +109,8 @@ AGC_NODISCARD agc_status agc_workspace_open_file(int *fd_out, agc_workspace *ws,
  * "read_file", "list_dir", "find", "grep", "write_file", "apply_patch",
  * "run_command". AGC_ENOTFOUND for another name, AGC_ENOMEM.
  */
-AGC_NODISCARD agc_status agc_workspace_tool_new(agc_tool **out, agc_workspace *ws,
-                                                const char *name, agc_ctx *ctx);
+AGC_NODISCARD agc_status agc_workspace_tool_new(agc_tool **out, agc_workspace *ws, const char *name,
+                                                agc_ctx *ctx);
 /*
  * Adds the built-in tools named in names (NULL-terminated; NULL: all of
  * them) to reg. Stops at the first failure (tools added so far stay).
@@ -133,15 +136,18 @@ typedef enum agc_run_jail {
  * private empty /tmp, no network (unless granted), no other files.
  */
 typedef struct agc_run_command_opts {
-    unsigned version;             /* AGC_RUN_COMMAND_OPTS_VERSION */
-    agc_run_jail jail;            /* default AGC_RUN_JAIL_AUTO */
-    bool network;                 /* jailed commands may use the network (default false) */
-    const char *const *ro_paths;  /* extra absolute read-only paths, NULL-terminated (copied) */
-    const char *const *rw_paths;  /* extra absolute writable paths, NULL-terminated (copied) */
+    unsigned version;            /* AGC_RUN_COMMAND_OPTS_VERSION */
+    agc_run_jail jail;           /* default AGC_RUN_JAIL_AUTO */
+    bool network;                /* jailed commands may use the network (default false) */
+    const char *const *ro_paths; /* extra absolute read-only paths, NULL-terminated (copied) */
+    const char *const *rw_paths; /* extra absolute writable paths, NULL-terminated (copied) */
 } agc_run_command_opts;
 
 #define AGC_RUN_COMMAND_OPTS_VERSION 1
-#define AGC_RUN_COMMAND_OPTS_INIT {AGC_RUN_COMMAND_OPTS_VERSION, AGC_RUN_JAIL_AUTO, false, NULL, NULL}
+#define AGC_RUN_COMMAND_OPTS_INIT                                                                  \
+    {                                                                                              \
+        AGC_RUN_COMMAND_OPTS_VERSION, AGC_RUN_JAIL_AUTO, false, NULL, NULL                         \
+    }
 
 void agc_run_command_opts_init(agc_run_command_opts *opts);
 

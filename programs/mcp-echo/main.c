@@ -30,7 +30,7 @@ static void sleep_ms(long ms)
 }
 
 static agc_status t_echo(void *self, const json_t *args, agc_tool_result *out,
-                        agc_tool_call_ctx *cctx)
+                         agc_tool_call_ctx *cctx)
 {
     (void)self;
     const char *text = agc_json_str(args, "text", "");
@@ -42,7 +42,7 @@ static agc_status t_echo(void *self, const json_t *args, agc_tool_result *out,
 }
 
 static agc_status t_fail(void *self, const json_t *args, agc_tool_result *out,
-                        agc_tool_call_ctx *cctx)
+                         agc_tool_call_ctx *cctx)
 {
     (void)self;
     (void)args;
@@ -50,7 +50,7 @@ static agc_status t_fail(void *self, const json_t *args, agc_tool_result *out,
 }
 
 static agc_status t_slow(void *self, const json_t *args, agc_tool_result *out,
-                        agc_tool_call_ctx *cctx)
+                         agc_tool_call_ctx *cctx)
 {
     (void)self;
     long long ms = agc_json_int(args, "ms", 1000);
@@ -71,7 +71,7 @@ static agc_status t_slow(void *self, const json_t *args, agc_tool_result *out,
 }
 
 static agc_status t_big(void *self, const json_t *args, agc_tool_result *out,
-                       agc_tool_call_ctx *cctx)
+                        agc_tool_call_ctx *cctx)
 {
     (void)self;
     long long n = agc_json_int(args, "bytes", 1000);
@@ -85,7 +85,7 @@ static agc_status t_big(void *self, const json_t *args, agc_tool_result *out,
 }
 
 static agc_status t_crash(void *self, const json_t *args, agc_tool_result *out,
-                         agc_tool_call_ctx *cctx)
+                          agc_tool_call_ctx *cctx)
 {
     (void)self;
     (void)args;
@@ -97,7 +97,7 @@ static agc_status t_crash(void *self, const json_t *args, agc_tool_result *out,
 }
 
 static agc_status t_garbage(void *self, const json_t *args, agc_tool_result *out,
-                           agc_tool_call_ctx *cctx)
+                            agc_tool_call_ctx *cctx)
 {
     (void)self;
     (void)args;
@@ -108,12 +108,12 @@ static agc_status t_garbage(void *self, const json_t *args, agc_tool_result *out
 }
 
 static agc_status t_log(void *self, const json_t *args, agc_tool_result *out,
-                       agc_tool_call_ctx *cctx)
+                        agc_tool_call_ctx *cctx)
 {
     app *a = self;
     json_t *data = json_object_get(args, "message");
-    agc_status st = agc_mcp_server_log(a->server, agc_json_str(args, "level", "info"), "echo",
-                                       data);
+    agc_status st =
+        agc_mcp_server_log(a->server, agc_json_str(args, "level", "info"), "echo", data);
     if (st != AGC_OK)
         return st;
     return agc_tool_result_set_output(out, "logged", 6, 0, cctx->ctx);
@@ -220,8 +220,8 @@ int main(int argc, char **argv)
                 "\"minimum\":0}}}",
                 t_big, &a, ctx) ||
             add(reg, "crash", "Kills the server.", obj, t_crash, &a, ctx) ||
-            add(reg, "garbage", "Prints non-JSON lines to stdout, then answers.", obj,
-                t_garbage, &a, ctx) ||
+            add(reg, "garbage", "Prints non-JSON lines to stdout, then answers.", obj, t_garbage,
+                &a, ctx) ||
             add(reg, "log", "Sends notifications/message.", obj, t_log, &a, ctx)) {
             fprintf(stderr, "mcp-echo: %s\n", agc_ctx_errmsg(ctx));
             goto out;

@@ -185,10 +185,14 @@ static int message(chat *c, const char *line)
 int agc_cmd_chat(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"approve", required_argument, NULL, 'a'},  {"model", required_argument, NULL, 'm'},
-        {"provider", required_argument, NULL, 'p'}, {"store", required_argument, NULL, 's'},
-        {"record", required_argument, NULL, 'r'},   {"cassette", required_argument, NULL, 'c'},
-        {"audit", required_argument, NULL, 'A'},    {"help", no_argument, NULL, 'h'},
+        {"approve", required_argument, NULL, 'a'},
+        {"model", required_argument, NULL, 'm'},
+        {"provider", required_argument, NULL, 'p'},
+        {"store", required_argument, NULL, 's'},
+        {"record", required_argument, NULL, 'r'},
+        {"cassette", required_argument, NULL, 'c'},
+        {"audit", required_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     agc_cli_host_opts ho = {0};

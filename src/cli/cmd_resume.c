@@ -17,7 +17,7 @@
 #include "run_ui.h"
 
 #define USAGE                                                                                      \
-    "resume RUN [--json] [-q] [--approve deny|reads|all] [--model M] [--store PATH] "             \
+    "resume RUN [--json] [-q] [--approve deny|reads|all] [--model M] [--store PATH] "              \
     "[--audit PATH]"
 
 int agc_cmd_resume(int argc, char **argv)

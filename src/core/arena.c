@@ -24,7 +24,7 @@ struct agc_arena {
     size_t used;
 };
 
-#define ALIGN _Alignof(max_align_t)
+#define ALIGN       _Alignof(max_align_t)
 #define FIRST_BLOCK 4096
 
 agc_status agc_arena_new(agc_arena **out, size_t max_bytes, agc_ctx *ctx)

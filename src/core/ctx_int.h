@@ -11,7 +11,7 @@
 #include "agentc/common.h"
 
 #define AGC__ERR_DEPTH 8
-#define AGC__ERR_MSG 1024
+#define AGC__ERR_MSG   1024
 
 typedef enum agc__ext_slot {
     AGC__EXT_LOG = 0,

@@ -43,8 +43,8 @@ static void relink(agc_ctx *ctx)
     }
 }
 
-static agc_status put(agc_ctx *ctx, bool wrap, agc_status code, const char *module,
-                      const char *fmt, va_list ap)
+static agc_status put(agc_ctx *ctx, bool wrap, agc_status code, const char *module, const char *fmt,
+                      va_list ap)
 {
     if (!ctx)
         return code;

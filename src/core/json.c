@@ -314,13 +314,27 @@ static agc_status put_string(agc_buf *b, const char *s, size_t len)
         const char *esc = NULL;
         char u[7];
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             if (c < 0x20) {
                 memcpy(u, "\\u00", 4);
@@ -373,12 +387,18 @@ static agc_status put_value(agc_buf *b, const json_t *v, agc_ctx *ctx, int depth
     if (depth > 2048)
         return agc_error_set(ctx, AGC_ELIMIT, "json", "value nested deeper than 2048 levels");
     switch (json_typeof(v)) {
-    case JSON_NULL: return agc_buf_puts(b, "null");
-    case JSON_TRUE: return agc_buf_puts(b, "true");
-    case JSON_FALSE: return agc_buf_puts(b, "false");
-    case JSON_INTEGER: return agc_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    case JSON_REAL: return put_real(b, json_real_value(v), ctx);
-    case JSON_STRING: return put_string(b, json_string_value(v), json_string_length(v));
+    case JSON_NULL:
+        return agc_buf_puts(b, "null");
+    case JSON_TRUE:
+        return agc_buf_puts(b, "true");
+    case JSON_FALSE:
+        return agc_buf_puts(b, "false");
+    case JSON_INTEGER:
+        return agc_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        return put_real(b, json_real_value(v), ctx);
+    case JSON_STRING:
+        return put_string(b, json_string_value(v), json_string_length(v));
     case JSON_ARRAY: {
         agc_status st = agc_buf_putc(b, '[');
         for (size_t i = 0; st == AGC_OK && i < json_array_size(v); i++) {
@@ -473,14 +493,21 @@ const char *agc_json_type_name(const json_t *v)
     if (!v)
         return "nothing";
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "unknown";
 }

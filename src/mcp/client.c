@@ -15,7 +15,7 @@
 #include "agentc/json.h"
 #include "mcp_int.h"
 
-#define MOD AGC__MCP_MOD
+#define MOD       AGC__MCP_MOD
 #define MAX_PAGES 1000
 
 struct agc_mcp_client {
@@ -49,9 +49,10 @@ static void on_message(agc_mcp_session *s, const json_t *params, void *user)
         return;
     }
     int idx = agc_mcp_log_level_index(level);
-    agc_log_level lv = idx <= 0 ? AGC_LOG_DEBUG : idx <= 2 ? AGC_LOG_INFO
-                                              : idx == 3  ? AGC_LOG_WARN
-                                                          : AGC_LOG_ERROR;
+    agc_log_level lv = idx <= 0   ? AGC_LOG_DEBUG
+                       : idx <= 2 ? AGC_LOG_INFO
+                       : idx == 3 ? AGC_LOG_WARN
+                                  : AGC_LOG_ERROR;
     if (!agc_log_enabled(agc_mcp_session_ctx(s), lv))
         return;
     char *text = NULL;
@@ -198,9 +199,9 @@ agc_status agc_mcp_client_initialize(agc_mcp_client *c)
     if (c->initialized)
         return agc_error_set(c->ctx, AGC_EINVAL, MOD, "the MCP client is already initialized");
     agc_ctx *prev = agc_json_enter(c->ctx);
-    json_t *params = json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", c->versions[0],
-                               "capabilities", "clientInfo", "name", c->name, "version",
-                               c->cversion);
+    json_t *params =
+        json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", c->versions[0], "capabilities",
+                  "clientInfo", "name", c->name, "version", c->cversion);
     agc_json_leave(prev);
     if (!params)
         return agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory building initialize");
@@ -263,8 +264,8 @@ static agc_status need(agc_mcp_client *c, bool cap, const char *what)
 
 /* ---- tools ---------------------------------------------------------------------------- */
 
-agc_status agc_mcp_client_list_tools(json_t **tools_out, char **next_cursor_out,
-                                     agc_mcp_client *c, const char *cursor)
+agc_status agc_mcp_client_list_tools(json_t **tools_out, char **next_cursor_out, agc_mcp_client *c,
+                                     const char *cursor)
 {
     *tools_out = NULL;
     *next_cursor_out = NULL;

@@ -103,7 +103,8 @@ agc_status agc_jsonrpc_parse(agc_jsonrpc_msg *out, const char *text, size_t len,
     if (json_is_array(root))
         return reject(out, ctx,
                       "batch requests (JSON arrays) are not supported by MCP; send one message "
-                      "per line%s", "");
+                      "per line%s",
+                      "");
     if (!json_is_object(root))
         return reject(out, ctx, "a message must be a JSON object, got %s",
                       agc_json_type_name(root));
@@ -111,7 +112,8 @@ agc_status agc_jsonrpc_parse(agc_jsonrpc_msg *out, const char *text, size_t len,
     if (id && agc_jsonrpc_id_valid(id))
         out->id = id;
     json_t *method = json_object_get(root, "method");
-    out->response_like = !method && (json_object_get(root, "result") || json_object_get(root, "error"));
+    out->response_like =
+        !method && (json_object_get(root, "result") || json_object_get(root, "error"));
     const json_t *ver = json_object_get(root, "jsonrpc");
     if (!ver)
         return reject(out, ctx, "member 'jsonrpc' is missing; it must be \"2.0\"%s", "");
@@ -141,15 +143,15 @@ agc_status agc_jsonrpc_parse(agc_jsonrpc_msg *out, const char *text, size_t len,
     if (!result && !err)
         return reject(out, ctx,
                       "message has neither 'method' (request) nor 'result'/'error' "
-                      "(response)%s", "");
+                      "(response)%s",
+                      "");
     if (result && err)
         return reject(out, ctx, "a response must not carry both 'result' and 'error'%s", "");
     if (!id)
         return reject(out, ctx, "a response must carry an 'id'%s", "");
     if (result) {
         if (!out->id)
-            return reject(out, ctx, "a result response must carry a string or integer 'id'%s",
-                          "");
+            return reject(out, ctx, "a result response must carry a string or integer 'id'%s", "");
         out->kind = AGC_JSONRPC_RESULT;
         out->result = result;
         return AGC_OK;
@@ -260,7 +262,8 @@ agc_status agc_jsonrpc_build_error(char **out, size_t *len_out, const json_t *id
     agc_ctx *prev = agc_json_enter(ctx);
     json_t *o = base();
     json_t *e = json_object();
-    bool ok = o && e && (id ? set_ref(o, "id", id) : json_object_set_new(o, "id", json_null()) == 0) &&
+    bool ok = o && e &&
+              (id ? set_ref(o, "id", id) : json_object_set_new(o, "id", json_null()) == 0) &&
               json_object_set_new(e, "code", json_integer(code)) == 0 &&
               json_object_set_new(e, "message", message_string(message, code, ctx)) == 0 &&
               (!data || set_ref(e, "data", data)) && json_object_set(o, "error", e) == 0;

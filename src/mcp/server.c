@@ -19,8 +19,8 @@
 
 #define MOD AGC__MCP_MOD
 
-static const char *const log_levels[] = {"debug", "info",     "notice", "warning",
-                                         "error", "critical", "alert",  "emergency", NULL};
+static const char *const log_levels[] = {"debug",    "info",  "notice",    "warning", "error",
+                                         "critical", "alert", "emergency", NULL};
 
 int agc_mcp_log_level_index(const char *level)
 {
@@ -87,9 +87,8 @@ static agc_status m_initialize(json_t **result, agc_mcp_request *req, const json
             agc_json_str(ci, "name", "?"), agc_json_str(ci, "version", ""), pv, chosen);
 
     agc_ctx *prev = agc_json_enter(s->ctx);
-    json_t *r = json_pack("{s:s,s:{s:{}},s:{s:s,s:s}}", "protocolVersion", chosen,
-                          "capabilities", "logging", "serverInfo", "name", s->name, "version",
-                          s->sversion);
+    json_t *r = json_pack("{s:s,s:{s:{}},s:{s:s,s:s}}", "protocolVersion", chosen, "capabilities",
+                          "logging", "serverInfo", "name", s->name, "version", s->sversion);
     bool ok = r != NULL;
     if (ok && s->reg)
         ok = json_object_set_new(json_object_get(r, "capabilities"), "tools",
@@ -147,8 +146,8 @@ static agc_status m_tools_list(json_t **result, agc_mcp_request *req, const json
                               agc_tool_description(t) ? agc_tool_description(t) : "");
         ok = e &&
              (schema ? json_object_set(e, "inputSchema", (json_t *)schema)
-                     : json_object_set_new(e, "inputSchema", json_pack("{s:s}", "type",
-                                                                        "object"))) == 0 &&
+                     : json_object_set_new(e, "inputSchema",
+                                           json_pack("{s:s}", "type", "object"))) == 0 &&
              json_array_append(tools, e) == 0;
         json_decref(e);
     }
@@ -190,10 +189,10 @@ static agc_status tool_result_json(json_t **out, agc_mcp_server *s, const agc_to
     json_t *r = json_object();
     json_t *content = json_array();
     json_t *blk = json_object();
-    bool ok = r && content && blk &&
-              json_object_set_new(blk, "type", json_string("text")) == 0 &&
-              json_object_set_new(blk, "text", text_value(tr->output ? tr->output : "",
-                                                          tr->output ? tr->output_len : 0, s->ctx)) == 0 &&
+    bool ok = r && content && blk && json_object_set_new(blk, "type", json_string("text")) == 0 &&
+              json_object_set_new(blk, "text",
+                                  text_value(tr->output ? tr->output : "",
+                                             tr->output ? tr->output_len : 0, s->ctx)) == 0 &&
               json_array_append(content, blk) == 0 && json_object_set(r, "content", content) == 0 &&
               json_object_set_new(r, "isError", json_boolean(tr->is_error)) == 0;
     if (ok && json_is_object(tr->structured))
@@ -280,8 +279,7 @@ agc_status agc_mcp_server_log(agc_mcp_server *s, const char *level, const char *
     if (idx < s->log_min || !s->initialized)
         return AGC_OK;
     agc_ctx *prev = agc_json_enter(s->ctx);
-    json_t *p = json_pack("{s:s,s:O}", "level", level, "data",
-                          data ? (json_t *)data : json_null());
+    json_t *p = json_pack("{s:s,s:O}", "level", level, "data", data ? (json_t *)data : json_null());
     bool ok = p && (!logger || json_object_set_new(p, "logger", json_string(logger)) == 0) &&
               !agc_json_oom(s->ctx);
     agc_json_leave(prev);

@@ -321,8 +321,8 @@ static agc_status on_malformed(agc_mcp_session *s, agc_jsonrpc_msg *m)
     s->malformed++;
     char why[1024];
     agc_error_format(s->ctx, why, sizeof why);
-    agc_log(s->ctx, AGC_LOG_WARN, MOD, "malformed message from the peer (%d %s): %s",
-            m->error_code, agc_jsonrpc_code_name(m->error_code), why);
+    agc_log(s->ctx, AGC_LOG_WARN, MOD, "malformed message from the peer (%d %s): %s", m->error_code,
+            agc_jsonrpc_code_name(m->error_code), why);
     if (m->response_like) { /* never answer a response */
         pending *p = find_pending(s, m->id);
         if (p)
@@ -634,8 +634,7 @@ static agc_status wait_for(agc_mcp_session *s, pending *p, const agc_mcp_call_op
         if (st == AGC_EIO && !p->done) {
             char why[600];
             snprintf(why, sizeof why, "%s", agc_ctx_errmsg(s->ctx));
-            return agc_error_set(s->ctx, AGC_EIO, MOD, "no response to '%s': %s", p->method,
-                                 why);
+            return agc_error_set(s->ctx, AGC_EIO, MOD, "no response to '%s': %s", p->method, why);
         }
         if (st != AGC_OK && st != AGC_EIO)
             return st;
@@ -665,8 +664,11 @@ agc_status agc_mcp_session_request(json_t **result_out, agc_mcp_session *s, cons
     if (s->closed)
         return agc_error_set(s->ctx, AGC_EIO, MOD,
                              "cannot send '%s': the connection to the peer is closed", method);
-    pending p = {.id = s->next_id++, .method = method, .progress = o.progress,
-                 .progress_user = o.progress_user, .resets = o.progress_resets_timeout};
+    pending p = {.id = s->next_id++,
+                 .method = method,
+                 .progress = o.progress,
+                 .progress_user = o.progress_user,
+                 .resets = o.progress_resets_timeout};
     p.timeout_ms = o.timeout_ms == 0 ? s->timeout_ms : o.timeout_ms;
     json_t *copy = NULL;
     if (o.progress && !(copy = with_token(params, p.id, s->ctx)))
@@ -676,9 +678,9 @@ agc_status agc_mcp_session_request(json_t **result_out, agc_mcp_session *s, cons
     agc_json_leave(prev);
     char *text = NULL;
     size_t len = 0;
-    agc_status st = idv ? agc_jsonrpc_build_request(&text, &len, idv, method,
-                                                     copy ? copy : params, s->ctx)
-                        : agc_error_set(s->ctx, AGC_ENOMEM, MOD, "out of memory");
+    agc_status st =
+        idv ? agc_jsonrpc_build_request(&text, &len, idv, method, copy ? copy : params, s->ctx)
+            : agc_error_set(s->ctx, AGC_ENOMEM, MOD, "out of memory");
     json_decref(idv);
     json_decref(copy);
     if (st != AGC_OK)
@@ -758,8 +760,7 @@ agc_status agc_mcp_request_progress(agc_mcp_request *req, double progress, doubl
     if (!req->progress_token)
         return AGC_OK;
     agc_ctx *prev = agc_json_enter(req->s->ctx);
-    json_t *p = json_pack("{s:O,s:f}", "progressToken", req->progress_token, "progress",
-                          progress);
+    json_t *p = json_pack("{s:O,s:f}", "progressToken", req->progress_token, "progress", progress);
     bool ok = p && (total < 0 || json_object_set_new(p, "total", json_real(total)) == 0) &&
               (!message || json_object_set_new(p, "message", json_string(message)) == 0) &&
               !agc_json_oom(req->s->ctx);

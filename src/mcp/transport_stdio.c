@@ -28,8 +28,8 @@
 #include "agentc/log.h"
 #include "mcp_int.h"
 
-#define MOD AGC__MCP_MOD
-#define CHUNK 65536
+#define MOD          AGC__MCP_MOD
+#define CHUNK        65536
 #define ERR_LINE_MAX 4096
 
 extern char **environ;
@@ -39,7 +39,7 @@ typedef struct stdio_t {
     char name[128];
     int rfd, wfd, efd; /* -1 once closed */
     bool own_fds;
-    pid_t pid;         /* 0: not a child */
+    pid_t pid; /* 0: not a child */
     int pidfd;
     bool reaped;
     int code, sig;
@@ -47,14 +47,14 @@ typedef struct stdio_t {
     size_t max;
     int64_t grace_ms, write_timeout_ms;
     agc_log_level err_level;
-    agc_buf in;         /* complete lines in [rpos, line_start), then a partial line */
+    agc_buf in; /* complete lines in [rpos, line_start), then a partial line */
     size_t rpos, line_start;
     bool discarding;    /* inside an over-cap line */
     bool overflow;      /* an over-cap line was dropped and not yet reported */
     size_t overflow_at; /* where it was in the buffer (reported in order) */
     size_t overflow_bytes;
     bool eof;
-    agc_buf err;        /* partial stderr line */
+    agc_buf err; /* partial stderr line */
     bool err_skip;
 } stdio_t;
 
@@ -626,8 +626,7 @@ int agc_mcp_stdio_pid(const agc_mcp_transport *t)
     return s->pid > 0 ? (int)s->pid : -1;
 }
 
-agc_mcp_stdio_stop agc_mcp_stdio_exit_info(const agc_mcp_transport *t, int *code_out,
-                                           int *sig_out)
+agc_mcp_stdio_stop agc_mcp_stdio_exit_info(const agc_mcp_transport *t, int *code_out, int *sig_out)
 {
     if (code_out)
         *code_out = -1;

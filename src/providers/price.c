@@ -87,7 +87,8 @@ bool agc_price_cost(const agc_price *p, const agc_usage *u, double *cost_usd)
 {
     if (!u->known)
         return false;
-    double cached_rate = p->cached_input_per_mtok >= 0 ? p->cached_input_per_mtok : p->input_per_mtok;
+    double cached_rate =
+        p->cached_input_per_mtok >= 0 ? p->cached_input_per_mtok : p->input_per_mtok;
     double write_rate = p->cache_write_per_mtok >= 0 ? p->cache_write_per_mtok : p->input_per_mtok;
     long long cached = u->cached_input_tokens;
     long long uncached = u->input_tokens - cached - u->cache_write_tokens;

@@ -116,8 +116,7 @@ void agc_provider_cancel(agc_provider *p)
 
 agc_status agc__provider_http_error(agc_ctx *ctx, const char *backend, int status,
                                     const char *error_message, const char *error_type,
-                                    const char *request_id, const char *key_env,
-                                    const char *model)
+                                    const char *request_id, const char *key_env, const char *model)
 {
     char rid[160] = "";
     if (request_id && *request_id)
@@ -127,9 +126,8 @@ agc_status agc__provider_http_error(agc_ctx *ctx, const char *backend, int statu
     switch (status) {
     case 401:
     case 403:
-        return agc_error_set(ctx, AGC_EAUTH, "provider",
-                             "%s: HTTP %d %s: %s%s; check %s", backend, status, type, msg, rid,
-                             key_env ? key_env : "the API key");
+        return agc_error_set(ctx, AGC_EAUTH, "provider", "%s: HTTP %d %s: %s%s; check %s", backend,
+                             status, type, msg, rid, key_env ? key_env : "the API key");
     case 404:
         return agc_error_set(ctx, AGC_ENOTFOUND, "provider",
                              "%s: HTTP 404: %s%s; is the model '%s' available at this endpoint?",
@@ -160,8 +158,8 @@ static bool retryable(agc_status st, const agc_attempt *at)
         return false;
     if (at->http_status) {
         int s = at->http_status;
-        return s == 408 || s == 409 || s == 425 || s == 429 || s == 500 || s == 502 ||
-               s == 503 || s == 504 || s == 529;
+        return s == 408 || s == 409 || s == 425 || s == 429 || s == 500 || s == 502 || s == 503 ||
+               s == 504 || s == 529;
     }
     return at->transport_error || st == AGC_ENET || st == AGC_ETIMEDOUT;
 }
@@ -214,8 +212,8 @@ static void account(agc_provider *p, agc_chat_response *r, const agc_chat_reques
     }
 }
 
-agc_status agc_provider_chat(agc_chat_response **out, agc_provider *p,
-                             const agc_chat_request *req, agc_delta_fn on_delta, void *user)
+agc_status agc_provider_chat(agc_chat_response **out, agc_provider *p, const agc_chat_request *req,
+                             agc_delta_fn on_delta, void *user)
 {
     *out = NULL;
     agc_ctx *ctx = p->ctx;
@@ -255,9 +253,10 @@ agc_status agc_provider_chat(agc_chat_response **out, agc_provider *p,
             return agc_error_set(ctx, AGC_ECANCELED, "provider", "%s: the call was canceled",
                                  p->ops->name);
         if (!retryable(st, &at) || attempt >= p->retry.max_attempts)
-            return attempt > 1 ? agc_error_wrap(ctx, st, "provider", "%s: gave up after %d attempts",
-                                                p->ops->name, attempt)
-                               : st;
+            return attempt > 1
+                       ? agc_error_wrap(ctx, st, "provider", "%s: gave up after %d attempts",
+                                        p->ops->name, attempt)
+                       : st;
         if (at.delivered && !p->retry.replay_streams)
             return agc_error_wrap(ctx, st, "provider",
                                   "%s: not retried because the stream had already delivered "
@@ -272,16 +271,18 @@ agc_status agc_provider_chat(agc_chat_response **out, agc_provider *p,
         agc_log(ctx, AGC_LOG_WARN, "provider", "%s: attempt %d failed (%s); retrying in %ld ms",
                 p->ops->name, attempt, agc_ctx_errmsg(ctx), delay);
         if (on_delta) {
-            agc_delta d = {.kind = AGC_DELTA_RETRY, .text = agc_ctx_errmsg(ctx),
-                           .status = at.http_status, .retry_in_ms = delay};
+            agc_delta d = {.kind = AGC_DELTA_RETRY,
+                           .text = agc_ctx_errmsg(ctx),
+                           .status = at.http_status,
+                           .retry_in_ms = delay};
             d.text_len = strlen(d.text);
             agc_status cst = on_delta(&d, user);
             if (cst != AGC_OK)
                 return agc_error_set(ctx, cst, "provider", "retry stopped by the stream callback");
         }
         if (!wait_ms(p, delay))
-            return agc_error_set(ctx, AGC_ECANCELED, "provider", "%s: canceled while waiting to retry",
-                                 p->ops->name);
+            return agc_error_set(ctx, AGC_ECANCELED, "provider",
+                                 "%s: canceled while waiting to retry", p->ops->name);
         waited += delay;
     }
 }
@@ -300,8 +301,9 @@ agc_status agc_provider_open(agc_provider **out, const agc_provider_opts *opts, 
                              opts->version, AGC_PROVIDER_OPTS_VERSION);
     const char *name = opts->preset ? opts->preset : (opts->base_url ? "openai" : NULL);
     if (!name)
-        return agc_error_set(ctx, AGC_EINVAL, "provider",
-                             "no provider given; name a preset (see 'agentc models') or a base_url");
+        return agc_error_set(
+            ctx, AGC_EINVAL, "provider",
+            "no provider given; name a preset (see 'agentc models') or a base_url");
     const agc_preset_info *preset = agc_provider_preset(name);
     if (!preset)
         return agc_error_set(ctx, AGC_EINVAL, "provider",

@@ -47,7 +47,6 @@ void agc__provider_own_secret(agc_provider *p, agc_secret *s);
 /* Maps an HTTP status + provider error body to a status and a ctx message. */
 agc_status agc__provider_http_error(agc_ctx *ctx, const char *backend, int status,
                                     const char *error_message, const char *error_type,
-                                    const char *request_id, const char *key_env,
-                                    const char *model);
+                                    const char *request_id, const char *key_env, const char *model);
 
 #endif

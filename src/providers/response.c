@@ -47,11 +47,16 @@ struct agc_response_builder {
 const char *agc_finish_reason_name(agc_finish_reason r)
 {
     switch (r) {
-    case AGC_FINISH_STOP: return "stop";
-    case AGC_FINISH_LENGTH: return "length";
-    case AGC_FINISH_TOOL_CALLS: return "tool_calls";
-    case AGC_FINISH_CONTENT_FILTER: return "content_filter";
-    case AGC_FINISH_ERROR: return "error";
+    case AGC_FINISH_STOP:
+        return "stop";
+    case AGC_FINISH_LENGTH:
+        return "length";
+    case AGC_FINISH_TOOL_CALLS:
+        return "tool_calls";
+    case AGC_FINISH_CONTENT_FILTER:
+        return "content_filter";
+    case AGC_FINISH_ERROR:
+        return "error";
     }
     return "error";
 }
@@ -311,8 +316,8 @@ agc_status agc_response_builder_finish(agc_chat_response **out, agc_response_bui
     for (size_t i = 0; i < b->n_calls; i++) {
         bcall *c = &b->calls[i];
         if (!c->id || !c->name)
-            return agc_error_set(ctx, AGC_EPROTO, "provider",
-                                 "tool call #%zu arrived without %s", i, c->id ? "a name" : "an id");
+            return agc_error_set(ctx, AGC_EPROTO, "provider", "tool call #%zu arrived without %s",
+                                 i, c->id ? "a name" : "an id");
     }
     agc__resp_box *box = NULL;
     agc_status st = agc__response_alloc(&box, ctx);
@@ -413,10 +418,14 @@ void agc_chat_response_free(agc_chat_response *resp)
 static const char *role_name(agc_role r)
 {
     switch (r) {
-    case AGC_ROLE_SYSTEM: return "system";
-    case AGC_ROLE_USER: return "user";
-    case AGC_ROLE_ASSISTANT: return "assistant";
-    case AGC_ROLE_TOOL: return "tool";
+    case AGC_ROLE_SYSTEM:
+        return "system";
+    case AGC_ROLE_USER:
+        return "user";
+    case AGC_ROLE_ASSISTANT:
+        return "assistant";
+    case AGC_ROLE_TOOL:
+        return "tool";
     }
     return "user";
 }
@@ -424,9 +433,12 @@ static const char *role_name(agc_role r)
 static const char *kind_name(agc_part_kind k)
 {
     switch (k) {
-    case AGC_PART_TEXT: return "text";
-    case AGC_PART_IMAGE: return "image";
-    case AGC_PART_THINKING: return "thinking";
+    case AGC_PART_TEXT:
+        return "text";
+    case AGC_PART_IMAGE:
+        return "image";
+    case AGC_PART_THINKING:
+        return "thinking";
     }
     return "text";
 }
@@ -525,11 +537,11 @@ json_t *agc_chat_request_to_json(const agc_chat_request *req, agc_ctx *ctx)
     if (ok && req->tool_choice_name)
         ok = json_object_set_new(j, "tool_choice_name", json_string(req->tool_choice_name)) == 0;
     if (ok && req->format == AGC_FORMAT_JSON_SCHEMA)
-        ok = json_object_set_new(j, "response_format",
-                                 json_pack("{s:s, s:s?, s:O?, s:b}", "type", "json_schema", "name",
-                                           req->response_schema_name, "schema",
-                                           req->response_schema, "strict",
-                                           req->response_schema_strict)) == 0;
+        ok =
+            json_object_set_new(j, "response_format",
+                                json_pack("{s:s, s:s?, s:O?, s:b}", "type", "json_schema", "name",
+                                          req->response_schema_name, "schema", req->response_schema,
+                                          "strict", req->response_schema_strict)) == 0;
     if (ok && req->temperature >= 0)
         ok = json_object_set_new(j, "temperature", json_real(req->temperature)) == 0;
     if (ok && req->top_p >= 0)
@@ -646,11 +658,10 @@ agc_status agc__response_rebuild(agc_chat_response **out, const json_t *j, agc_d
     }
     json_t *u = json_object_get(j, "usage");
     if (json_is_object(u))
-        agc_response_merge_usage(b, agc_json_int(u, "input_tokens", 0),
-                                 agc_json_int(u, "output_tokens", 0),
-                                 agc_json_int(u, "cached_input_tokens", 0),
-                                 agc_json_int(u, "cache_write_tokens", 0),
-                                 agc_json_int(u, "reasoning_tokens", 0));
+        agc_response_merge_usage(
+            b, agc_json_int(u, "input_tokens", 0), agc_json_int(u, "output_tokens", 0),
+            agc_json_int(u, "cached_input_tokens", 0), agc_json_int(u, "cache_write_tokens", 0),
+            agc_json_int(u, "reasoning_tokens", 0));
     st = agc_response_set_meta(b, agc_json_str(j, "id", NULL), agc_json_str(j, "model", NULL),
                                agc_json_str(j, "request_id", NULL));
     if (st == AGC_OK)

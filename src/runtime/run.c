@@ -348,7 +348,8 @@ agc_status agc__run_update_row(agc_run *run, const char *status)
     if (!run->opts.store)
         return AGC_OK;
     agc_ctx *prev = agc_json_enter(run->ctx);
-    json_t *patch = json_pack("{s:s, s:o}", "status", status, "summary", agc__run_summary_json(run));
+    json_t *patch =
+        json_pack("{s:s, s:o}", "status", status, "summary", agc__run_summary_json(run));
     agc_json_leave(prev);
     if (!patch)
         return agc_error_set(run->ctx, AGC_ENOMEM, AGC__RT, "out of memory updating a run");

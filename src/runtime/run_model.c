@@ -495,10 +495,10 @@ agc_status agc__run_model_call_ex(agc_run *run, const agc__call_opts *o)
     json_t *rj = agc_chat_response_to_json(resp, ctx);
     prev = agc_json_enter(ctx);
     /* the cost is the runtime's (provider prices): stored beside the response */
-    json_t *step = rj ? json_pack("{s:I, s:o, s:o}", "turn", (json_int_t)run->stats.turns,
-                                  "response", rj, "cost_usd",
-                                  resp->cost_known ? json_real(resp->cost_usd) : json_null())
-                      : NULL;
+    json_t *step =
+        rj ? json_pack("{s:I, s:o, s:o}", "turn", (json_int_t)run->stats.turns, "response", rj,
+                       "cost_usd", resp->cost_known ? json_real(resp->cost_usd) : json_null())
+           : NULL;
     agc_json_leave(prev);
     st = agc__run_commit(run, "model.response", step);
     agc__msg m = {.role = AGC_ROLE_ASSISTANT, .resp = resp};

@@ -162,7 +162,8 @@ static agc_status add_call(agc__call **out, agc_run *run, const json_t *d)
     const json_t *args = json_object_get(d, "arguments");
     if (json_is_string(args))
         c->arguments = agc_strdup(ctx, json_string_value(args));
-    else if (json_is_object(args) && agc_json_dump(&c->arguments, args, JSON_COMPACT, ctx) != AGC_OK)
+    else if (json_is_object(args) &&
+             agc_json_dump(&c->arguments, args, JSON_COMPACT, ctx) != AGC_OK)
         return AGC_ENOMEM;
     if (!c->arguments)
         c->arguments = agc_strdup(ctx, "{}");
@@ -211,8 +212,7 @@ static agc_status replay_handoff(agc_run *run, const json_t *d)
     if (!json_is_object(dj)) /* stored by an older build: the handoff is not restored */
         return AGC_OK;
     agc_agent_def *def = NULL;
-    agc_status st =
-        agc_agent_def_from_json(&def, dj, agc_json_str(d, "source", run->id), ctx);
+    agc_status st = agc_agent_def_from_json(&def, dj, agc_json_str(d, "source", run->id), ctx);
     if (st != AGC_OK)
         return st;
     agc_agent_def_unref(run->def);

@@ -172,5 +172,5 @@ static agc_status pipe_replay(agc_run *run, const char *kind, const json_t *data
     return ps->input ? AGC_OK : AGC_ENOMEM;
 }
 
-const agc__strategy agc__strategy_pipeline = {2,    "pipeline",  pipe_step,
-                                              pipe_destroy, NULL, pipe_replay};
+const agc__strategy agc__strategy_pipeline = {2,    "pipeline", pipe_step, pipe_destroy,
+                                              NULL, pipe_replay};

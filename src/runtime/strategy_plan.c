@@ -530,5 +530,5 @@ static agc_status plan_replay(agc_run *run, const char *kind, const json_t *d)
     return AGC_OK;
 }
 
-const agc__strategy agc__strategy_plan = {2,    "plan_execute", plan_step,
-                                          plan_destroy, NULL, plan_replay};
+const agc__strategy agc__strategy_plan = {2,    "plan_execute", plan_step, plan_destroy,
+                                          NULL, plan_replay};

@@ -391,5 +391,5 @@ static agc_status react_step(agc_run *run)
     }
 }
 
-const agc__strategy agc__strategy_react = {2,           "react",     react_step,
-                                           react_destroy, react_setup, NULL};
+const agc__strategy agc__strategy_react = {2,           "react", react_step, react_destroy,
+                                           react_setup, NULL};

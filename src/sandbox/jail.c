@@ -25,7 +25,7 @@
 #include "agentc/log.h"
 #include "jail_int.h"
 
-#define MOD "jail"
+#define MOD          "jail"
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
 struct agc_jail_child {
@@ -45,14 +45,22 @@ struct jail_clone_args {
 };
 
 static const char *const step_names[AGC__JS_COUNT] = {
-    "ok",           "writing the user namespace's uid/gid maps",
-    "making mounts private", "hiding a denied path",
-    "making a path read-only", "mounting a private /tmp",
-    "mounting /proc", "setting up stdin/stdout/stderr",
-    "changing to the working directory", "setting resource limits",
-    "dropping capabilities", "setting no_new_privs",
-    "applying Landlock rules", "installing the seccomp filter",
-    "starting the program", "executing the program",
+    "ok",
+    "writing the user namespace's uid/gid maps",
+    "making mounts private",
+    "hiding a denied path",
+    "making a path read-only",
+    "mounting a private /tmp",
+    "mounting /proc",
+    "setting up stdin/stdout/stderr",
+    "changing to the working directory",
+    "setting resource limits",
+    "dropping capabilities",
+    "setting no_new_privs",
+    "applying Landlock rules",
+    "installing the seccomp filter",
+    "starting the program",
+    "executing the program",
     "capping the jail's pid_max",
 };
 
@@ -103,8 +111,8 @@ void agc__jail_plan_free(agc__jail_plan *pl, agc_ctx *ctx)
 }
 
 /* Candidate paths for argv0: itself when it has a '/', else each PATH entry. */
-static agc_status exec_candidates(agc__jail_plan *pl, const char *argv0,
-                                  const char *const *env, agc_ctx *ctx)
+static agc_status exec_candidates(agc__jail_plan *pl, const char *argv0, const char *const *env,
+                                  agc_ctx *ctx)
 {
     const char *path = DEFAULT_PATH;
     for (size_t i = 0; env && env[i]; i++)
@@ -147,12 +155,11 @@ static bool list_empty(const char *const *l)
  * without trying: Landlock.
  */
 agc_status agc__jail_plan_build(agc__jail_plan *pl, const agc_jail_policy *policy, bool spawn,
-                             agc_ctx *ctx)
+                                agc_ctx *ctx)
 {
     memset(pl, 0, sizeof *pl);
     if (!policy || policy->version != AGC_JAIL_POLICY_VERSION)
-        return agc_error_set(ctx, AGC_EINVAL, MOD,
-                             "jail policy: %s; use AGC_JAIL_POLICY_INIT",
+        return agc_error_set(ctx, AGC_EINVAL, MOD, "jail policy: %s; use AGC_JAIL_POLICY_INIT",
                              policy ? "unknown version" : "NULL policy");
     if (policy->landlock > AGC_JAIL_OFF || policy->namespaces > AGC_JAIL_OFF)
         return agc_error_set(ctx, AGC_EINVAL, MOD, "jail policy: unknown agc_jail_mode value");
@@ -189,7 +196,9 @@ agc_status agc__jail_plan_build(agc__jail_plan *pl, const agc_jail_policy *polic
     pl->keep_fds = policy->keep_fds;
     pl->n_keep_fds = policy->n_keep_fds;
     uint64_t nproc = policy->rlimit_nproc ? policy->rlimit_nproc : 256;
-    pl->pid_max = spawn ? (unsigned long)(nproc < 300 ? 301 : nproc > 4000000 ? 4000001 : nproc + 1)
+    pl->pid_max = spawn ? (unsigned long)(nproc < 300       ? 301
+                                          : nproc > 4000000 ? 4000001
+                                                            : nproc + 1)
                         : 0;
     if (policy->namespaces != AGC_JAIL_OFF) {
         pl->clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
@@ -207,7 +216,7 @@ agc_status agc__jail_plan_build(agc__jail_plan *pl, const agc_jail_policy *polic
 
 /* After the namespaces are known: what needs the mount namespace. */
 agc_status agc__jail_plan_check_mounts(agc__jail_plan *pl, const agc_jail_policy *policy,
-                                    agc_ctx *ctx)
+                                       agc_ctx *ctx)
 {
     bool mnt = pl->clone_flags & CLONE_NEWNS;
     pl->userns = pl->clone_flags & CLONE_NEWUSER;
@@ -272,8 +281,7 @@ void agc__jail_report_fill(agc_jail_report *r, unsigned f, int abi)
     else
         n += (size_t)snprintf(r->text + n, cap - n, ", no landlock");
     if (f & AGC_JAIL_F_SECCOMP)
-        snprintf(r->text + n, cap - n, ", seccomp%s",
-                 (f & AGC_JAIL_F_NO_EXEC) ? " (no exec)" : "");
+        snprintf(r->text + n, cap - n, ", seccomp%s", (f & AGC_JAIL_F_NO_EXEC) ? " (no exec)" : "");
 }
 
 /* ---- the child ----------------------------------------------------------------------- */
@@ -406,13 +414,14 @@ void agc__jail_close_fd(int *fd)
 }
 
 agc_status agc__jail_setup_error(agc_ctx *ctx, const agc_jail_policy *policy,
-                              const char *const *argv, const agc__jail_err *rec)
+                                 const char *const *argv, const agc__jail_err *rec)
 {
     int step = rec->step > 0 && rec->step < AGC__JS_COUNT ? rec->step : 0;
     if (step == AGC__JS_EXEC && rec->err == ENOENT)
         return agc_error_set(ctx, AGC_ENOTFOUND, MOD,
                              "command '%s' not found in the jail (PATH is searched; no shell "
-                             "is used)", argv[0]);
+                             "is used)",
+                             argv[0]);
     const char *what = NULL;
     if ((step == AGC__JS_HIDE) && rec->index >= 0)
         what = policy->deny_paths[rec->index];
@@ -436,8 +445,7 @@ agc_status agc_jail_spawn(agc_jail_child **out, const agc_jail_policy *policy,
     if (!argv || !argv[0] || !argv[0][0])
         return agc_error_set(ctx, AGC_EINVAL, MOD, "agc_jail_spawn: empty argv");
     if (cwd && cwd[0] != '/')
-        return agc_error_set(ctx, AGC_EINVAL, MOD, "agc_jail_spawn: cwd '%s' is not absolute",
-                             cwd);
+        return agc_error_set(ctx, AGC_EINVAL, MOD, "agc_jail_spawn: cwd '%s' is not absolute", cwd);
     static const char *const no_env[] = {NULL};
     agc__jail_plan pl;
     agc_status st = agc__jail_plan_build(&pl, policy, true, ctx);
@@ -468,8 +476,7 @@ agc_status agc_jail_spawn(agc_jail_child **out, const agc_jail_policy *policy,
         if (want == AGC_JAIL_PIPE) {
             int p[2];
             if (pipe2(p, O_CLOEXEC) != 0) {
-                st = agc_error_set(ctx, AGC_EIO, MOD, "cannot create pipes: %s",
-                                   strerror(errno));
+                st = agc_error_set(ctx, AGC_EIO, MOD, "cannot create pipes: %s", strerror(errno));
                 goto fail;
             }
             c->fds[i] = i == 0 ? p[1] : p[0];
@@ -503,8 +510,7 @@ agc_status agc_jail_spawn(agc_jail_child **out, const agc_jail_policy *policy,
     }
     if (pid < 0) {
         st = agc_error_set(ctx, agc__jail_ns_refused(errno) ? AGC_EUNSUPPORTED : AGC_EIO, MOD,
-                           "cannot start the jail (clone3 with namespaces): %s%s",
-                           strerror(errno),
+                           "cannot start the jail (clone3 with namespaces): %s%s", strerror(errno),
                            policy->namespaces == AGC_JAIL_REQUIRED
                                ? "; the policy requires namespaces (unprivileged user "
                                  "namespaces may be disabled by sysctl or AppArmor)"
@@ -546,7 +552,8 @@ agc_status agc_jail_spawn(agc_jail_child **out, const agc_jail_policy *policy,
             agc_log(ctx, AGC_LOG_WARN, MOD, "jail: %s failed (%s); continuing without it%s",
                     step_names[step], strerror(rec.err),
                     step == AGC__JS_PID_MAX ? " (Linux < 6.14: only RLIMIT_NPROC and the "
-                                              "timeout stop a fork bomb)" : "");
+                                              "timeout stop a fork bomb)"
+                                            : "");
             lost |= step == AGC__JS_PID_MAX ? AGC_JAIL_F_PID_MAX : 0;
             continue;
         }
@@ -639,7 +646,8 @@ agc_status agc_jail_wait(agc_jail_exit *out, agc_jail_child *child, int64_t dead
     memset(out, 0, sizeof *out);
     out->code = -1;
     if (child->done)
-        return agc_error_set(ctx, AGC_EINVAL, MOD, "agc_jail_wait: the jail was already waited for");
+        return agc_error_set(ctx, AGC_EINVAL, MOD,
+                             "agc_jail_wait: the jail was already waited for");
     for (;;) {
         int timeout = -1;
         if (deadline_ns > 0) {
@@ -697,4 +705,3 @@ void agc_jail_free(agc_jail_child *child)
         agc__jail_close_fd(&child->fds[i]);
     agc_free(child->ctx, child);
 }
-

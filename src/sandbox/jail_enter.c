@@ -89,8 +89,9 @@ agc_status agc_jail_enter(agc_jail_report *report, const agc_jail_policy *policy
         st = agc__jail_setup_error(ctx, policy, none, &rec);
     }
     if (st == AGC_OK && report)
-        agc__jail_report_fill(report, agc__jail_plan_features(&pl) | (policy->allow_exec ? 0 : AGC_JAIL_F_NO_EXEC),
-                    pl.landlock_abi);
+        agc__jail_report_fill(
+            report, agc__jail_plan_features(&pl) | (policy->allow_exec ? 0 : AGC_JAIL_F_NO_EXEC),
+            pl.landlock_abi);
     agc__jail_plan_free(&pl, ctx);
     return st;
 }
@@ -100,8 +101,8 @@ agc_status agc_jail_enter(agc_jail_report *report, const agc_jail_policy *policy
 void agc_jail_probe(agc_jail_report *out, agc_ctx *ctx)
 {
     int abi = agc__landlock_abi();
-    int want = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-               CLONE_NEWUTS;
+    int want =
+        CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
     int flags = want;
     long pid = -1;
     int pidfd = -1;

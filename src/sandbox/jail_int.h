@@ -50,7 +50,7 @@ typedef struct agc__jail_err {
 #define AGC__JAIL_MAX_RLIMITS 8
 
 typedef struct agc__jail_plan {
-    int clone_flags;      /* CLONE_NEW* requested */
+    int clone_flags; /* CLONE_NEW* requested */
     bool userns;
     char uid_map[48], gid_map[48];
     /* mounts (need CLONE_NEWNS) */
@@ -60,8 +60,8 @@ typedef struct agc__jail_plan {
     bool mount_proc;
     unsigned long pid_max; /* for the jail's pid namespace (Linux >= 6.14); 0: none */
     /* landlock */
-    int landlock_abi;     /* 0: do not use */
-    bool landlock_net;    /* deny TCP bind/connect (ABI >= 4) */
+    int landlock_abi;         /* 0: do not use */
+    bool landlock_net;        /* deny TCP bind/connect (ABI >= 4) */
     const char *const *ll_ro; /* NULL-terminated; borrowed */
     const char *const *ll_rw; /* NULL-terminated; borrowed */
     /* limits */
@@ -71,14 +71,14 @@ typedef struct agc__jail_plan {
     /* seccomp */
     struct sock_fprog prog;
     /* exec (spawn only) */
-    char **exec_paths;    /* candidate paths of argv[0], NULL-terminated (owned) */
-    char *const *argv;    /* borrowed */
-    char *const *envp;    /* borrowed; never NULL */
-    const char *cwd;      /* borrowed; never NULL */
+    char **exec_paths; /* candidate paths of argv[0], NULL-terminated (owned) */
+    char *const *argv; /* borrowed */
+    char *const *envp; /* borrowed; never NULL */
+    const char *cwd;   /* borrowed; never NULL */
     /* enter only */
     const int *keep_fds;
     size_t n_keep_fds;
-    int cap_last;         /* /proc/sys/kernel/cap_last_cap */
+    int cap_last; /* /proc/sys/kernel/cap_last_cap */
 } agc__jail_plan;
 
 /* ---- jail.c: the plan, shared with jail_enter.c ---- */
@@ -112,8 +112,7 @@ int agc__landlock_apply(const agc__jail_plan *plan, int *bad_index);
 
 /* ---- jail_seccomp.c ---- */
 /* Builds the BPF program into plan->prog (agc_free plan->prog.filter). */
-agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec,
-                              agc_ctx *ctx);
+agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec, agc_ctx *ctx);
 
 /* ---- jail_ns.c (child side, raw system calls only) ---- */
 /* Writes the uid/gid maps of a fresh user namespace. 0 or errno. */

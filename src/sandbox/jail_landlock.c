@@ -20,36 +20,36 @@
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
-#define SYS_landlock_add_rule 445
-#define SYS_landlock_restrict_self 446
+#define SYS_landlock_add_rule       445
+#define SYS_landlock_restrict_self  446
 #endif
 
 #define LL_CREATE_RULESET_VERSION (1U << 0)
-#define LL_RULE_PATH_BENEATH 1
-#define LL_RULE_NET_PORT 2
+#define LL_RULE_PATH_BENEATH      1
+#define LL_RULE_NET_PORT          2
 
-#define FS_EXECUTE (1ULL << 0)
-#define FS_WRITE_FILE (1ULL << 1)
-#define FS_READ_FILE (1ULL << 2)
-#define FS_READ_DIR (1ULL << 3)
-#define FS_REMOVE_DIR (1ULL << 4)
+#define FS_EXECUTE     (1ULL << 0)
+#define FS_WRITE_FILE  (1ULL << 1)
+#define FS_READ_FILE   (1ULL << 2)
+#define FS_READ_DIR    (1ULL << 3)
+#define FS_REMOVE_DIR  (1ULL << 4)
 #define FS_REMOVE_FILE (1ULL << 5)
-#define FS_MAKE_CHAR (1ULL << 6)
-#define FS_MAKE_DIR (1ULL << 7)
-#define FS_MAKE_REG (1ULL << 8)
-#define FS_MAKE_SOCK (1ULL << 9)
-#define FS_MAKE_FIFO (1ULL << 10)
-#define FS_MAKE_BLOCK (1ULL << 11)
-#define FS_MAKE_SYM (1ULL << 12)
-#define FS_REFER (1ULL << 13)    /* ABI 2 */
-#define FS_TRUNCATE (1ULL << 14) /* ABI 3 */
-#define FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
+#define FS_MAKE_CHAR   (1ULL << 6)
+#define FS_MAKE_DIR    (1ULL << 7)
+#define FS_MAKE_REG    (1ULL << 8)
+#define FS_MAKE_SOCK   (1ULL << 9)
+#define FS_MAKE_FIFO   (1ULL << 10)
+#define FS_MAKE_BLOCK  (1ULL << 11)
+#define FS_MAKE_SYM    (1ULL << 12)
+#define FS_REFER       (1ULL << 13) /* ABI 2 */
+#define FS_TRUNCATE    (1ULL << 14) /* ABI 3 */
+#define FS_IOCTL_DEV   (1ULL << 15) /* ABI 5 */
 
-#define NET_BIND_TCP (1ULL << 0)    /* ABI 4 */
+#define NET_BIND_TCP    (1ULL << 0) /* ABI 4 */
 #define NET_CONNECT_TCP (1ULL << 1) /* ABI 4 */
 
 #define SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
-#define SCOPE_SIGNAL (1ULL << 1)               /* ABI 6 */
+#define SCOPE_SIGNAL               (1ULL << 1) /* ABI 6 */
 
 /* struct landlock_ruleset_attr as of ABI 6; older kernels get a prefix. */
 struct ll_ruleset_attr {
@@ -88,7 +88,7 @@ static uint64_t fs_rights(int abi)
 
 /* Rights that make sense on a non-directory. */
 #define FILE_RIGHTS (FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV)
-#define RO_RIGHTS (FS_EXECUTE | FS_READ_FILE | FS_READ_DIR)
+#define RO_RIGHTS   (FS_EXECUTE | FS_READ_FILE | FS_READ_DIR)
 
 int agc__landlock_apply(const agc__jail_plan *plan, int *bad_index)
 {

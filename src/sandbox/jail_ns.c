@@ -90,8 +90,9 @@ static int scratch_file(int *mnt_out)
         fsconfig(fs, FSCONFIG_SET_STRING, "mode", "700", 0) != 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
         e = errno;
-    int mnt = e ? -1 : fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                                        MOUNT_ATTR_NOEXEC);
+    int mnt =
+        e ? -1
+          : fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (!e && mnt < 0)
         e = errno;
     close(fs);
@@ -118,8 +119,8 @@ static int hide_file(int mnt, const char *path)
     close(tree);
     if (rc != 0)
         return e;
-    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
-                                    MS_NOEXEC, NULL) != 0)
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              NULL) != 0)
         return errno;
     return 0;
 }
@@ -190,7 +191,8 @@ static int private_tmp(const agc__jail_plan *plan, int *index)
         for (size_t i = 0; list && list[i] && n < MAX_TMP_KEEP; i++) {
             if (strncmp(list[i], "/tmp/", 5) != 0)
                 continue;
-            int t = open_tree(AT_FDCWD, list[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+            int t =
+                open_tree(AT_FDCWD, list[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
             if (t < 0)
                 continue; /* missing: nothing to carry */
             trees[n] = t;
@@ -308,8 +310,7 @@ int agc__ns_confine(const agc__jail_plan *plan, int *step, int *index)
         *index = -1;
     }
     *step = AGC__JS_SECCOMP;
-    if (plan->prog.filter &&
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan->prog) != 0)
+    if (plan->prog.filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan->prog) != 0)
         return errno;
     *step = AGC__JS_OK;
     return 0;

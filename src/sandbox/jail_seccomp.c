@@ -27,16 +27,46 @@
 
 /* Denied with EPERM. Names unknown to this libseccomp are skipped. */
 static const char *const denied[] = {
-    "ptrace",         "bpf",          "io_uring_setup",  "io_uring_enter",
-    "io_uring_register", "mount",     "umount2",         "move_mount",
-    "open_tree",      "fsopen",       "fsconfig",        "fsmount",
-    "fspick",         "mount_setattr", "pivot_root",     "chroot",
-    "kexec_load",     "kexec_file_load", "init_module",  "finit_module",
-    "delete_module",  "keyctl",       "add_key",         "request_key",
-    "perf_event_open", "unshare",     "setns",           "userfaultfd",
-    "process_vm_readv", "process_vm_writev", "swapon",   "swapoff",
-    "reboot",         "acct",         "quotactl",        "lookup_dcookie",
-    "fanotify_init",  "open_by_handle_at", "name_to_handle_at", "syslog",
+    "ptrace",
+    "bpf",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "mount",
+    "umount2",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "pivot_root",
+    "chroot",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "perf_event_open",
+    "unshare",
+    "setns",
+    "userfaultfd",
+    "process_vm_readv",
+    "process_vm_writev",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "lookup_dcookie",
+    "fanotify_init",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "syslog",
     NULL,
 };
 
@@ -57,9 +87,8 @@ static int add_rules(scmp_filter_ctx f, bool network, bool allow_exec)
      * libc fall back to clone(), whose flags are checked below. */
     if (rc == 0)
         rc = deny_name(f, "clone3", ENOSYS);
-    static const uint64_t ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,
-                                        CLONE_NEWNET,  CLONE_NEWIPC, CLONE_NEWUTS,
-                                        CLONE_NEWCGROUP};
+    static const uint64_t ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,   CLONE_NEWNET,
+                                        CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP};
     for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0] && rc == 0; i++)
         rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
@@ -95,8 +124,7 @@ static int add_rules(scmp_filter_ctx f, bool network, bool allow_exec)
     return rc;
 }
 
-agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec,
-                              agc_ctx *ctx)
+agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec, agc_ctx *ctx)
 {
     scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
     if (!f)

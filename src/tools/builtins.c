@@ -34,8 +34,8 @@ void agc__ws_tool_destroy(void *self)
 
 agc_status agc__ws_tool_make(agc_tool **out, agc_workspace *ws, const agc_tool_ops *ops,
                              const char *name, const char *description, const char *schema_text,
-                             agc_tool_effect effect, agc_tool_approval approval,
-                             int64_t timeout_ms, agc_ctx *ctx)
+                             agc_tool_effect effect, agc_tool_approval approval, int64_t timeout_ms,
+                             agc_ctx *ctx)
 {
     *out = NULL;
     json_t *schema = NULL;
@@ -57,8 +57,7 @@ agc_status agc__ws_tool_make(agc_tool **out, agc_workspace *ws, const agc_tool_o
     return st;
 }
 
-agc_status agc_workspace_tool_new(agc_tool **out, agc_workspace *ws, const char *name,
-                                  agc_ctx *ctx)
+agc_status agc_workspace_tool_new(agc_tool **out, agc_workspace *ws, const char *name, agc_ctx *ctx)
 {
     *out = NULL;
     for (size_t i = 0; builtins[i].name; i++)

@@ -79,8 +79,9 @@ static void show_lines(agc_buf *b, const span *l, size_t n, size_t first_no)
 static void no_match(agc_buf *err, const char *path, size_t hunk, const agc__patch_chunk *c,
                      const span *lines, size_t n, size_t pos, const span *want, size_t m)
 {
-    agc_buf_printf(err, "'%s': hunk %zu (patch line %zu) does not match the file at or after "
-                        "line %zu%s.\nexpected:\n",
+    agc_buf_printf(err,
+                   "'%s': hunk %zu (patch line %zu) does not match the file at or after "
+                   "line %zu%s.\nexpected:\n",
                    path, hunk, c->patch_line, pos + 1, c->at_eof ? " (at the end of file)" : "");
     show_lines(err, want, m, 0);
     size_t best = 0, best_score = 0;
@@ -142,15 +143,16 @@ agc_status agc__patch_apply_text(char **out, size_t *out_len, const char *old, s
             for (int mode = EXACT; mode <= TRIM && k == 0; mode++)
                 k = find(found, lines, n, pos, &cs, 1, mode, false);
             if (k == 0) {
-                agc_buf_printf(err, "'%s': hunk %zu (patch line %zu): the '@@ %s' line was not "
-                                    "found at or after line %zu.\n",
+                agc_buf_printf(err,
+                               "'%s': hunk %zu (patch line %zu): the '@@ %s' line was not "
+                               "found at or after line %zu.\n",
                                f->path, ci + 1, c->patch_line, c->context, pos + 1);
                 st = AGC_EINVAL;
                 break;
             }
             for (size_t i = pos; st == AGC_OK && i <= found[0]; i++)
-                st = agc_buf_append(&o, lines[i].s, lines[i].len) == AGC_OK
-                         ? agc_buf_puts(&o, eol) : AGC_ENOMEM;
+                st = agc_buf_append(&o, lines[i].s, lines[i].len) == AGC_OK ? agc_buf_puts(&o, eol)
+                                                                            : AGC_ENOMEM;
             pos = found[0] + 1;
         }
         size_t m = 0;
@@ -170,9 +172,10 @@ agc_status agc__patch_apply_text(char **out, size_t *out_len, const char *old, s
                 break;
             }
             if (k > 1 && !c->context) {
-                agc_buf_printf(err, "'%s': hunk %zu (patch line %zu) is ambiguous: it matches at "
-                                    "line %zu and at line %zu; add context lines or an '@@ ...' "
-                                    "line to pick one.\n",
+                agc_buf_printf(err,
+                               "'%s': hunk %zu (patch line %zu) is ambiguous: it matches at "
+                               "line %zu and at line %zu; add context lines or an '@@ ...' "
+                               "line to pick one.\n",
                                f->path, ci + 1, c->patch_line, found[0] + 1, found[1] + 1);
                 st = AGC_EINVAL;
                 break;
@@ -180,8 +183,8 @@ agc_status agc__patch_apply_text(char **out, size_t *out_len, const char *old, s
             at = found[0];
         }
         for (size_t i = pos; st == AGC_OK && i < at; i++)
-            st = agc_buf_append(&o, lines[i].s, lines[i].len) == AGC_OK
-                     ? agc_buf_puts(&o, eol) : AGC_ENOMEM;
+            st = agc_buf_append(&o, lines[i].s, lines[i].len) == AGC_OK ? agc_buf_puts(&o, eol)
+                                                                        : AGC_ENOMEM;
         /* context lines keep the file's text (it may differ in trailing whitespace) */
         for (size_t i = 0, oi = 0; st == AGC_OK && i < c->n_lines; i++) {
             char kind = c->lines[i].kind;
@@ -198,7 +201,7 @@ agc_status agc__patch_apply_text(char **out, size_t *out_len, const char *old, s
     }
     for (size_t i = pos; st == AGC_OK && i < n; i++)
         st = agc_buf_append(&o, lines[i].s, lines[i].len) == AGC_OK ? agc_buf_puts(&o, eol)
-                                                                   : AGC_ENOMEM;
+                                                                    : AGC_ENOMEM;
     if (st == AGC_OK && !ends_nl && o.len >= strlen(eol)) {
         o.len -= strlen(eol);
         o.data[o.len] = '\0';

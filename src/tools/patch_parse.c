@@ -203,8 +203,7 @@ static agc_status parse_files(parser *ps)
                             "or '*** End Patch'");
         }
     }
-    return agc_error_set(ps->ctx, AGC_EPARSE, MOD,
-                         "the patch does not end with '*** End Patch'");
+    return agc_error_set(ps->ctx, AGC_EPARSE, MOD, "the patch does not end with '*** End Patch'");
 }
 
 void agc__patch_free(agc__patch *p, agc_ctx *ctx)
@@ -251,9 +250,9 @@ agc_status agc__patch_parse(agc__patch *out, const char *text, agc_ctx *ctx)
     while (st == AGC_OK && ps.i < ps.n && !trim(ps.lines[ps.i])[0])
         ps.i++;
     if (st == AGC_OK && (ps.i == ps.n || !is_marker(ps.lines[ps.i], "*** Begin Patch")))
-        st = agc_error_set(ctx, AGC_EPARSE, MOD,
-                           "the patch must start with '*** Begin Patch' (patch line %zu)",
-                           ps.i + 1);
+        st =
+            agc_error_set(ctx, AGC_EPARSE, MOD,
+                          "the patch must start with '*** Begin Patch' (patch line %zu)", ps.i + 1);
     if (st == AGC_OK) {
         ps.i++;
         st = parse_files(&ps);

@@ -42,10 +42,14 @@ struct agc_tool_registry {
 const char *agc_tool_effect_name(agc_tool_effect e)
 {
     switch (e) {
-    case AGC_TOOL_EFFECT_READ: return "read";
-    case AGC_TOOL_EFFECT_WRITE: return "write";
-    case AGC_TOOL_EFFECT_EXEC: return "exec";
-    case AGC_TOOL_EFFECT_NETWORK: return "network";
+    case AGC_TOOL_EFFECT_READ:
+        return "read";
+    case AGC_TOOL_EFFECT_WRITE:
+        return "write";
+    case AGC_TOOL_EFFECT_EXEC:
+        return "exec";
+    case AGC_TOOL_EFFECT_NETWORK:
+        return "network";
     }
     return "unknown";
 }
@@ -53,9 +57,12 @@ const char *agc_tool_effect_name(agc_tool_effect e)
 const char *agc_tool_approval_name(agc_tool_approval a)
 {
     switch (a) {
-    case AGC_TOOL_APPROVE_ALWAYS: return "always";
-    case AGC_TOOL_APPROVE_ASK: return "ask";
-    case AGC_TOOL_APPROVE_NEVER: return "never";
+    case AGC_TOOL_APPROVE_ALWAYS:
+        return "always";
+    case AGC_TOOL_APPROVE_ASK:
+        return "ask";
+    case AGC_TOOL_APPROVE_NEVER:
+        return "never";
     }
     return "unknown";
 }
@@ -195,7 +202,8 @@ agc_status agc_tool_new(agc_tool **out, const agc_tool_ops *ops, void *self,
         goto fail_self;
     }
     if (!spec || spec->version != AGC_TOOL_SPEC_VERSION) {
-        st = agc_error_set(ctx, AGC_EINVAL, MOD, "tool spec: unknown version %u; use AGC_TOOL_SPEC_INIT",
+        st = agc_error_set(ctx, AGC_EINVAL, MOD,
+                           "tool spec: unknown version %u; use AGC_TOOL_SPEC_INIT",
                            spec ? spec->version : 0);
         goto fail_self;
     }
@@ -250,13 +258,34 @@ fail_self:
     return st;
 }
 
-const char *agc_tool_name(const agc_tool *tool) { return tool->name; }
-const char *agc_tool_description(const agc_tool *tool) { return tool->description; }
-const json_t *agc_tool_input_schema(const agc_tool *tool) { return tool->schema_json; }
-agc_tool_effect agc_tool_get_effect(const agc_tool *tool) { return tool->effect; }
-agc_tool_approval agc_tool_get_approval(const agc_tool *tool) { return tool->approval; }
-int64_t agc_tool_timeout_ms(const agc_tool *tool) { return tool->timeout_ms; }
-size_t agc_tool_output_cap(const agc_tool *tool) { return tool->output_cap; }
+const char *agc_tool_name(const agc_tool *tool)
+{
+    return tool->name;
+}
+const char *agc_tool_description(const agc_tool *tool)
+{
+    return tool->description;
+}
+const json_t *agc_tool_input_schema(const agc_tool *tool)
+{
+    return tool->schema_json;
+}
+agc_tool_effect agc_tool_get_effect(const agc_tool *tool)
+{
+    return tool->effect;
+}
+agc_tool_approval agc_tool_get_approval(const agc_tool *tool)
+{
+    return tool->approval;
+}
+int64_t agc_tool_timeout_ms(const agc_tool *tool)
+{
+    return tool->timeout_ms;
+}
+size_t agc_tool_output_cap(const agc_tool *tool)
+{
+    return tool->output_cap;
+}
 
 /* Builds "invalid arguments: /a: must be string; must have required property 'b'". */
 static agc_status validation_result(agc_tool_result *out, const agc_schema_result *res,
@@ -291,7 +320,7 @@ static agc_status validation_result(agc_tool_result *out, const agc_schema_resul
 }
 
 agc_status agc_tool_invoke(agc_tool_result *out, agc_tool *tool, const json_t *args,
-                         agc_tool_call_ctx *cctx)
+                           agc_tool_call_ctx *cctx)
 {
     agc_tool_call_ctx local = AGC_TOOL_CALL_CTX_INIT;
     if (cctx)
@@ -377,9 +406,9 @@ agc_status agc_tool_registry_add(agc_tool_registry *reg, agc_tool *tool)
     if (!tool)
         return agc_error_set(reg->ctx, AGC_EINVAL, MOD, "no tool given");
     if (agc_tool_registry_lookup(reg, tool->name)) {
-        agc_status st = agc_error_set(reg->ctx, AGC_EEXISTS, MOD,
-                                      "a tool named '%s' is already registered; names are unique",
-                                      tool->name);
+        agc_status st =
+            agc_error_set(reg->ctx, AGC_EEXISTS, MOD,
+                          "a tool named '%s' is already registered; names are unique", tool->name);
         agc_tool_free(tool);
         return st;
     }
@@ -407,13 +436,13 @@ agc_tool *agc_tool_registry_at(const agc_tool_registry *reg, size_t i)
     return i < reg->n ? reg->tools[i] : NULL;
 }
 
-static agc_status unknown_tool(agc_tool_result *out, const agc_tool_registry *reg,
-                               const char *name, agc_ctx *ctx)
+static agc_status unknown_tool(agc_tool_result *out, const agc_tool_registry *reg, const char *name,
+                               agc_ctx *ctx)
 {
     agc_buf b;
     agc_buf_init(&b, ctx, 16384);
-    agc_status st = agc_buf_printf(&b, "unknown tool '%.100s'; available tools: ",
-                                   name ? name : "");
+    agc_status st =
+        agc_buf_printf(&b, "unknown tool '%.100s'; available tools: ", name ? name : "");
     for (size_t i = 0; st == AGC_OK && i < reg->n; i++)
         st = agc_buf_printf(&b, "%s%s", i ? ", " : "", reg->tools[i]->name);
     if (st == AGC_OK && reg->n == 0)
@@ -429,9 +458,8 @@ static agc_status unknown_tool(agc_tool_result *out, const agc_tool_registry *re
     return AGC_OK;
 }
 
-agc_status agc_tool_registry_invoke(agc_tool_result *out, agc_tool_registry *reg,
-                                    const char *name, const char *args_json,
-                                    agc_tool_call_ctx *cctx)
+agc_status agc_tool_registry_invoke(agc_tool_result *out, agc_tool_registry *reg, const char *name,
+                                    const char *args_json, agc_tool_call_ctx *cctx)
 {
     agc_ctx *ctx = cctx && cctx->ctx ? cctx->ctx : reg->ctx;
     agc_tool *tool = agc_tool_registry_lookup(reg, name);

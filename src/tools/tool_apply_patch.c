@@ -130,14 +130,12 @@ static agc_status prepare(plan *p, size_t idx, agc_buf *err)
     case AGC__P_ADD:
         if (exists(s->dirfd, s->base, &sb))
             return agc_error_set(ctx, AGC_EEXISTS, MOD,
-                                 "Add File '%s': the file already exists; use Update File",
-                                 s->rel);
+                                 "Add File '%s': the file already exists; use Update File", s->rel);
         s->mode = 0644;
         return join_add(s, ctx);
     case AGC__P_DELETE:
         if (!exists(s->dirfd, s->base, &sb))
-            return agc_error_set(ctx, AGC_ENOTFOUND, MOD, "Delete File '%s': no such file",
-                                 s->rel);
+            return agc_error_set(ctx, AGC_ENOTFOUND, MOD, "Delete File '%s': no such file", s->rel);
         if (S_ISDIR(sb.st_mode))
             return agc_error_set(ctx, AGC_EINVAL, MOD,
                                  "Delete File '%s': it is a directory; only files can be deleted",
@@ -151,8 +149,7 @@ static agc_status prepare(plan *p, size_t idx, agc_buf *err)
     if (st != AGC_OK)
         return st;
     size_t total = 0;
-    st = agc__read_fd(&s->old, &s->old_len, &total, fd, agc__ws_max_file_bytes(p->ws), s->rel,
-                      ctx);
+    st = agc__read_fd(&s->old, &s->old_len, &total, fd, agc__ws_max_file_bytes(p->ws), s->rel, ctx);
     if (st == AGC_OK && fstat(fd, &sb) == 0)
         s->mode = sb.st_mode & 07777;
     close(fd);
@@ -160,10 +157,11 @@ static agc_status prepare(plan *p, size_t idx, agc_buf *err)
         return st;
     if (total > s->old_len)
         return agc_error_set(ctx, AGC_ELIMIT, MOD,
-                             "Update File '%s': the file is larger than the workspace limit", s->rel);
-    if (agc__looks_binary(s->old, s->old_len))
-        return agc_error_set(ctx, AGC_EINVAL, MOD, "Update File '%s': binary files cannot be patched",
+                             "Update File '%s': the file is larger than the workspace limit",
                              s->rel);
+    if (agc__looks_binary(s->old, s->old_len))
+        return agc_error_set(ctx, AGC_EINVAL, MOD,
+                             "Update File '%s': binary files cannot be patched", s->rel);
     if (f->n_chunks > 0) {
         st = agc__patch_apply_text(&s->newc, &s->new_len, s->old, s->old_len, f, err, ctx);
         if (st != AGC_OK)
@@ -201,8 +199,8 @@ static agc_status backup(step *s, agc_ctx *ctx)
         return st;
     close(fd);
     if (renameat(s->dirfd, s->base, s->dirfd, s->bak) != 0) {
-        st = agc_error_set(ctx, AGC_EIO, MOD, "cannot move '%s' aside: %s", s->rel,
-                           strerror(errno));
+        st =
+            agc_error_set(ctx, AGC_EIO, MOD, "cannot move '%s' aside: %s", s->rel, strerror(errno));
         unlinkat(s->dirfd, s->bak, 0);
         agc_free(ctx, s->bak);
         s->bak = NULL;
@@ -313,8 +311,8 @@ static agc_status summary(agc_tool_result *out, const plan *p, agc_ctx *ctx)
 {
     agc_buf b;
     agc_buf_init(&b, ctx, 0);
-    agc_status st = agc_buf_printf(&b, "applied the patch to %zu file%s:\n", p->n,
-                                   p->n == 1 ? "" : "s");
+    agc_status st =
+        agc_buf_printf(&b, "applied the patch to %zu file%s:\n", p->n, p->n == 1 ? "" : "s");
     for (size_t i = 0; st == AGC_OK && i < p->n; i++) {
         const step *s = &p->steps[i];
         if (s->f->op == AGC__P_ADD)
@@ -339,10 +337,10 @@ static agc_status apply_patch_call(void *self, const json_t *args, agc_tool_resu
     agc__patch patch;
     agc_status st = agc__patch_parse(&patch, agc_json_str(args, "patch", ""), ctx);
     if (st != AGC_OK)
-        return st == AGC_ENOMEM ? st
-                                : agc_tool_result_errorf(out, ctx,
-                                                         "malformed patch: %s; nothing was changed",
-                                                         agc_ctx_errmsg(ctx));
+        return st == AGC_ENOMEM
+                   ? st
+                   : agc_tool_result_errorf(out, ctx, "malformed patch: %s; nothing was changed",
+                                            agc_ctx_errmsg(ctx));
     plan p = {self, ctx, NULL, 0};
     agc_buf err;
     agc_buf_init(&err, ctx, 16384);

@@ -56,8 +56,8 @@ static agc_status find_call(void *self, const json_t *args, agc_tool_result *out
     s.count = 0;
     s.hit_max = false;
     bool capped = false;
-    agc_status st = agc__ws_walk(ws, agc_json_str(args, "path", "."), true, visit, &s, &capped,
-                                 cctx);
+    agc_status st =
+        agc__ws_walk(ws, agc_json_str(args, "path", "."), true, visit, &s, &capped, cctx);
     if (st == AGC_OK && s.count == 0 && !capped)
         st = agc_buf_puts(&s.out, "(no matches)\n");
     if (st == AGC_OK && s.hit_max)

@@ -62,8 +62,8 @@ static agc_status grep_fd(grep_state *s, int fd, const char *display)
 {
     char *data = NULL;
     size_t len = 0;
-    agc_status st = agc__read_fd(&data, &len, NULL, fd, agc__ws_max_file_bytes(s->ws), display,
-                                 s->ctx);
+    agc_status st =
+        agc__read_fd(&data, &len, NULL, fd, agc__ws_max_file_bytes(s->ws), display, s->ctx);
     if (st == AGC_ENOMEM)
         return st;
     if (st != AGC_OK) {
@@ -94,8 +94,8 @@ static agc_status grep_fd(grep_state *s, int fd, const char *display)
             st = agc_buf_printf(&s->out, "%s:%zu:%.*s%s\n", display, lineno,
                                 (int)(cut ? MAX_LINE_SHOWN : n), data + off, cut ? " [...]" : "");
         } else if (rc != PCRE2_ERROR_NOMATCH) {
-            st = agc_buf_printf(&s->out, "%s:%zu: [match error %d; pattern too complex]\n",
-                                display, lineno, rc);
+            st = agc_buf_printf(&s->out, "%s:%zu: [match error %d; pattern too complex]\n", display,
+                                lineno, rc);
             break;
         }
         off = end + 1;
@@ -131,8 +131,8 @@ static agc_status visit(agc__walk_rc *rc, const char *rel, const char *full, agc
     return st;
 }
 
-static agc_status compile(grep_state *s, pcre2_general_context *g, const char *pattern,
-                          bool icase, agc_tool_result *out)
+static agc_status compile(grep_state *s, pcre2_general_context *g, const char *pattern, bool icase,
+                          agc_tool_result *out)
 {
     pcre2_compile_context *cc = pcre2_compile_context_create(g);
     if (!cc)
@@ -202,7 +202,8 @@ static agc_status grep_call(void *self, const json_t *args, agc_tool_result *out
     if (st == AGC_OK && s.hit_max)
         st = agc_buf_printf(&s.out, "[stopped at max_matches=%lld]\n", s.max);
     else if (st == AGC_OK && capped)
-        st = agc_buf_puts(&s.out, "[search stopped early: too many entries; narrow path or glob]\n");
+        st =
+            agc_buf_puts(&s.out, "[search stopped early: too many entries; narrow path or glob]\n");
     if (st == AGC_OK && s.denied)
         st = agc_buf_printf(&s.out, "[%zu denied secret files not searched]\n", s.denied);
     if (st == AGC_OK)

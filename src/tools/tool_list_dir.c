@@ -51,8 +51,8 @@ static agc_status list_dir_call(void *self, const json_t *args, agc_tool_result 
     s.max = agc_json_int(args, "max_entries", 500);
     s.count = 0;
     bool capped = false;
-    agc_status st = agc__ws_walk(ws, path, agc_json_bool(args, "recursive", false), visit, &s,
-                                 &capped, cctx);
+    agc_status st =
+        agc__ws_walk(ws, path, agc_json_bool(args, "recursive", false), visit, &s, &capped, cctx);
     if (st == AGC_OK && s.count == 0 && !capped)
         st = agc_buf_puts(&s.out, "(empty directory)\n");
     if (st == AGC_OK && capped)

@@ -50,8 +50,8 @@ static agc_status set_structured(agc_tool_result *out, const char *path, long lo
                                  size_t lines, size_t size, agc_ctx *ctx)
 {
     agc_ctx *prev = agc_json_enter(ctx);
-    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I}", "path", path, "start_line", a, "end_line",
-                          b, "total_lines", (json_int_t)lines, "bytes", (json_int_t)size);
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I}", "path", path, "start_line", a, "end_line", b,
+                          "total_lines", (json_int_t)lines, "bytes", (json_int_t)size);
     bool oom = agc_json_oom(ctx);
     if (j && oom) {
         json_decref(j);
@@ -77,8 +77,8 @@ static agc_status read_file_call(void *self, const json_t *args, agc_tool_result
         return agc_tool_result_errorf(out, ctx, "end_line %lld is before start_line %lld", end,
                                       start);
     int fd = -1;
-    agc_status st = agc_workspace_open_file(&fd, ws, path, O_RDONLY | O_NONBLOCK, 0, AGC_WS_READ,
-                                            ctx);
+    agc_status st =
+        agc_workspace_open_file(&fd, ws, path, O_RDONLY | O_NONBLOCK, 0, AGC_WS_READ, ctx);
     if (st != AGC_OK)
         return st;
     char *data = NULL;
@@ -89,18 +89,16 @@ static agc_status read_file_call(void *self, const json_t *args, agc_tool_result
         return st;
     if (agc__looks_binary(data, len)) {
         agc_free(ctx, data);
-        return agc_tool_result_errorf(out, ctx,
-                                      "'%s' is a binary file (%zu bytes); read_file shows text only",
-                                      path, total);
+        return agc_tool_result_errorf(
+            out, ctx, "'%s' is a binary file (%zu bytes); read_file shows text only", path, total);
     }
     size_t lines = count_lines(data, len);
     if (end == -1 || (size_t)end > lines)
         end = (long long)lines;
     if (ranged && (size_t)start > lines && !(start == 1 && lines == 0)) {
         agc_free(ctx, data);
-        return agc_tool_result_errorf(out, ctx,
-                                      "start_line %lld is past the end of '%s' (%zu lines)", start,
-                                      path, lines);
+        return agc_tool_result_errorf(
+            out, ctx, "start_line %lld is past the end of '%s' (%zu lines)", start, path, lines);
     }
     size_t a = line_offset(data, len, start);
     size_t b = line_offset(data, len, end + 1);
@@ -108,12 +106,13 @@ static agc_status read_file_call(void *self, const json_t *args, agc_tool_result
     agc_buf_init(&o, ctx, 0);
     st = agc_buf_append(&o, data + a, b - a);
     if (st == AGC_OK && total > len)
-        st = agc_buf_printf(&o, "%s[file cut at %zu of %zu bytes (the workspace read limit); "
-                                "ask for a line range]",
+        st = agc_buf_printf(&o,
+                            "%s[file cut at %zu of %zu bytes (the workspace read limit); "
+                            "ask for a line range]",
                             b > a && data[b - 1] != '\n' ? "\n" : "", len, total);
     else if (st == AGC_OK && ranged)
-        st = agc_buf_printf(&o, "%s[lines %lld-%lld of %zu]", b > a && data[b - 1] != '\n' ? "\n" : "",
-                            start, end, lines);
+        st = agc_buf_printf(&o, "%s[lines %lld-%lld of %zu]",
+                            b > a && data[b - 1] != '\n' ? "\n" : "", start, end, lines);
     agc_free(ctx, data);
     if (st == AGC_OK)
         st = agc_tool_result_set_output(out, agc_buf_cstr(&o), o.len, 0, ctx);

@@ -4,10 +4,10 @@
  * program (no shell), cwd confined to the workspace at start, environment
  * scrubbed (PATH, HOME, LANG, LC_*, TERM, TMPDIR and allowed names; never
  * names that look like secrets). By default (when the kernel has Landlock)
- * the program runs in the OS jail (jail.h): workspace writable, .git and read-denied paths hidden, system
- * directories read-only, nothing else, no network. Unjailed it runs in its
- * own process group (posix_spawnp). On timeout or cancel the group gets
- * SIGTERM, then SIGKILL; when the program exits, what is left is killed.
+ * the program runs in the OS jail (jail.h): workspace writable, .git and read-denied paths hidden,
+ * system directories read-only, nothing else, no network. Unjailed it runs in its own process group
+ * (posix_spawnp). On timeout or cancel the group gets SIGTERM, then SIGKILL; when the program
+ * exits, what is left is killed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +29,10 @@
 
 extern char **environ;
 
-#define MOD "run_command"
+#define MOD               "run_command"
 #define DEFAULT_TIMEOUT_S 120
-#define MAX_TIMEOUT_S 3600
-#define KILL_GRACE_NS 2000000000LL
+#define MAX_TIMEOUT_S     3600
+#define KILL_GRACE_NS     2000000000LL
 
 static const char schema[] =
     "{\"type\":\"object\",\"properties\":{"
@@ -155,7 +155,8 @@ static void drain(run *r, stream *s)
             return;
         }
         size_t room = r->cap > s->buf.len ? r->cap - s->buf.len : 0;
-        if (room > 0 && agc_buf_append(&s->buf, chunk, (size_t)n < room ? (size_t)n : room) != AGC_OK)
+        if (room > 0 &&
+            agc_buf_append(&s->buf, chunk, (size_t)n < room ? (size_t)n : room) != AGC_OK)
             room = 0; /* out of memory: keep counting, stop collecting */
         s->total += (size_t)n;
     }
@@ -284,7 +285,8 @@ static agc_status spawn(run *r, char **argv, char **env, int cwdfd, bool merge, 
     if (rc != 0) {
         st = rc == ENOENT ? agc_error_set(r->ctx, AGC_ENOTFOUND, MOD,
                                           "command '%s' not found (PATH is searched; no shell "
-                                          "is used)", argv[0])
+                                          "is used)",
+                                          argv[0])
                           : agc_error_set(r->ctx, AGC_EIO, MOD, "cannot run '%s': %s", argv[0],
                                           strerror(rc));
         goto close_all;
@@ -326,8 +328,9 @@ static agc_status report(agc_tool_result *out, run *r, double timeout_s, agc_ctx
 {
     size_t budget = r->cap > 1024 ? r->cap - 512 : r->cap;
     size_t el = r->err.buf.len, ol = r->out.buf.len;
-    size_t out_show = ol < budget - (el < budget / 2 ? el : budget / 2) ? ol
-                                                                        : budget - (el < budget / 2 ? el : budget / 2);
+    size_t out_show = ol < budget - (el < budget / 2 ? el : budget / 2)
+                          ? ol
+                          : budget - (el < budget / 2 ? el : budget / 2);
     size_t err_show = el < budget - out_show ? el : budget - out_show;
     agc_buf b;
     agc_buf_init(&b, ctx, 0);
@@ -360,11 +363,10 @@ static agc_status report(agc_tool_result *out, run *r, double timeout_s, agc_ctx
         return st;
     out->is_error = r->timed_out || r->canceled || sig != 0;
     agc_ctx *prev = agc_json_enter(ctx);
-    out->structured = json_pack("{s:o, s:o, s:b, s:I, s:I}", "exit_code",
-                                code >= 0 ? json_integer(code) : json_null(), "signal",
-                                sig ? json_integer(sig) : json_null(), "timed_out", r->timed_out,
-                                "stdout_bytes", (json_int_t)r->out.total, "stderr_bytes",
-                                (json_int_t)r->err.total);
+    out->structured = json_pack(
+        "{s:o, s:o, s:b, s:I, s:I}", "exit_code", code >= 0 ? json_integer(code) : json_null(),
+        "signal", sig ? json_integer(sig) : json_null(), "timed_out", r->timed_out, "stdout_bytes",
+        (json_int_t)r->out.total, "stderr_bytes", (json_int_t)r->err.total);
     agc_json_leave(prev);
     return out->structured ? AGC_OK : AGC_ENOMEM;
 }
@@ -379,8 +381,8 @@ typedef struct rc_tool {
     int probed;      /* 0: not yet; 1: Landlock available; -1: not */
 } rc_tool;
 
-static const char *const sys_ro[] = {"/usr", "/bin",  "/sbin", "/lib", "/lib32", "/lib64",
-                                     "/libx32", "/etc", "/opt", "/proc", NULL};
+static const char *const sys_ro[] = {"/usr",    "/bin", "/sbin", "/lib",  "/lib32", "/lib64",
+                                     "/libx32", "/etc", "/opt",  "/proc", NULL};
 
 typedef struct strvec {
     char **v;
@@ -459,8 +461,8 @@ static bool want_jail(rc_tool *t, agc_ctx *ctx)
 }
 
 /* Starts argv in the jail; fills r's pid, pidfd and pipes. */
-static agc_status spawn_jailed(run *r, agc_jail_child **jc_out, rc_tool *t, char **argv,
-                               char **env, const char *cwd_rel, bool merge, bool has_stdin,
+static agc_status spawn_jailed(run *r, agc_jail_child **jc_out, rc_tool *t, char **argv, char **env,
+                               const char *cwd_rel, bool merge, bool has_stdin,
                                const agc_tool_call_ctx *cctx)
 {
     agc_ctx *ctx = r->ctx;
@@ -501,8 +503,8 @@ static agc_status spawn_jailed(run *r, agc_jail_child **jc_out, rc_tool *t, char
             pol.landlock = pol.namespaces = AGC_JAIL_REQUIRED;
         int stdio[3] = {has_stdin ? AGC_JAIL_PIPE : AGC_JAIL_NULL, AGC_JAIL_PIPE,
                         merge ? AGC_JAIL_STDOUT : AGC_JAIL_PIPE};
-        st = agc_jail_spawn(jc_out, &pol, (const char *const *)argv, cwd,
-                            (const char *const *)env, stdio, ctx);
+        st = agc_jail_spawn(jc_out, &pol, (const char *const *)argv, cwd, (const char *const *)env,
+                            stdio, ctx);
     }
     if (st == AGC_OK) {
         agc_jail_child *jc = *jc_out;
@@ -660,8 +662,8 @@ static agc_status copy_paths(char ***out, const char *const *src, agc_ctx *ctx)
     size_t n = 0;
     while (src && src[n]) {
         if (src[n][0] != '/')
-            return agc_error_set(ctx, AGC_EINVAL, MOD,
-                                 "run_command jail path '%s' is not absolute", src[n]);
+            return agc_error_set(ctx, AGC_EINVAL, MOD, "run_command jail path '%s' is not absolute",
+                                 src[n]);
         n++;
     }
     *out = agc_calloc(ctx, n + 1, sizeof **out);
@@ -683,7 +685,8 @@ agc_status agc_workspace_run_command_new(agc_tool **out, agc_workspace *ws,
     if (opts->version != AGC_RUN_COMMAND_OPTS_VERSION || opts->jail > AGC_RUN_JAIL_REQUIRED)
         return agc_error_set(ctx, AGC_EINVAL, MOD,
                              "run_command opts: unknown version %u or jail mode; use "
-                             "AGC_RUN_COMMAND_OPTS_INIT", opts->version);
+                             "AGC_RUN_COMMAND_OPTS_INIT",
+                             opts->version);
     rc_tool *t = agc_calloc(ctx, 1, sizeof *t);
     if (!t)
         return AGC_ENOMEM;

@@ -40,8 +40,8 @@ static agc_status write_file_call(void *self, const json_t *args, agc_tool_resul
         return st;
     int dirfd = -1;
     const char *base = NULL;
-    st = agc__ws_open_parent(&dirfd, &base, ws, rel, agc_json_bool(args, "create_dirs", false),
-                             ctx);
+    st =
+        agc__ws_open_parent(&dirfd, &base, ws, rel, agc_json_bool(args, "create_dirs", false), ctx);
     if (st != AGC_OK) {
         agc_free(ctx, rel);
         return st;
@@ -70,8 +70,8 @@ static agc_status write_file_call(void *self, const json_t *args, agc_tool_resul
     close(dirfd);
     if (st == AGC_OK) {
         char msg[128];
-        int n = snprintf(msg, sizeof msg, "%s %zu bytes to ", existed ? "replaced with" : "wrote",
-                         len);
+        int n =
+            snprintf(msg, sizeof msg, "%s %zu bytes to ", existed ? "replaced with" : "wrote", len);
         agc_buf b;
         agc_buf_init(&b, ctx, 0);
         st = agc_buf_append(&b, msg, (size_t)n);

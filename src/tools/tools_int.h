@@ -44,15 +44,13 @@ agc_status agc__ws_fd_relpath(char **out, const agc_workspace *ws, int fd, agc_c
 agc_status agc__read_fd(char **out, size_t *len_out, size_t *total_out, int fd, size_t max,
                         const char *display, agc_ctx *ctx);
 /* Creates a unique temporary file next to base in dirfd: *fd_out, *name_out (agc_free). */
-agc_status agc__ws_tmpfile(int *fd_out, char **name_out, int dirfd, const char *base,
-                           agc_ctx *ctx);
+agc_status agc__ws_tmpfile(int *fd_out, char **name_out, int dirfd, const char *base, agc_ctx *ctx);
 /* Creates a temporary file next to base in dirfd holding data with mode,
  * synced and closed; *tmp_out is its name (agc_free). Removed on failure. */
 agc_status agc__ws_write_tmp(char **tmp_out, int dirfd, const char *base, const char *data,
-                            size_t len, unsigned mode, agc_ctx *ctx);
+                             size_t len, unsigned mode, agc_ctx *ctx);
 /* Writes len bytes to fd completely. */
-agc_status agc__write_all(int fd, const char *data, size_t len, const char *display,
-                          agc_ctx *ctx);
+agc_status agc__write_all(int fd, const char *data, size_t len, const char *display, agc_ctx *ctx);
 /* Whether data looks binary (a NUL byte in the first 8 KiB). */
 bool agc__looks_binary(const char *data, size_t len);
 
@@ -72,11 +70,9 @@ typedef enum agc__walk_rc { AGC__W_CONTINUE, AGC__W_SKIP, AGC__W_STOP } agc__wal
  * says whether the entry cap or a visitor stopped it early.
  */
 typedef agc_status (*agc__walk_fn)(agc__walk_rc *rc, const char *rel, const char *full,
-                                   agc__walk_type type, int dirfd, const char *name,
-                                   void *user);
-agc_status agc__ws_walk(agc_workspace *ws, const char *rel_start, bool recursive,
-                        agc__walk_fn fn, void *user, bool *capped_out,
-                        const agc_tool_call_ctx *cctx);
+                                   agc__walk_type type, int dirfd, const char *name, void *user);
+agc_status agc__ws_walk(agc_workspace *ws, const char *rel_start, bool recursive, agc__walk_fn fn,
+                        void *user, bool *capped_out, const agc_tool_call_ctx *cctx);
 
 /* ---- glob (glob.c) ---- */
 
@@ -102,8 +98,8 @@ void agc__ws_tool_destroy(void *self);
  * around ws (taking a workspace reference released by the tool). */
 agc_status agc__ws_tool_make(agc_tool **out, agc_workspace *ws, const agc_tool_ops *ops,
                              const char *name, const char *description, const char *schema_text,
-                             agc_tool_effect effect, agc_tool_approval approval,
-                             int64_t timeout_ms, agc_ctx *ctx);
+                             agc_tool_effect effect, agc_tool_approval approval, int64_t timeout_ms,
+                             agc_ctx *ctx);
 
 /* ---- apply_patch parser (patch_parse.c) ---- */
 
@@ -115,25 +111,25 @@ typedef struct agc__patch_line {
 } agc__patch_line;
 
 typedef struct agc__patch_chunk {
-    const char *context;   /* "@@ text" anchor, or NULL */
+    const char *context; /* "@@ text" anchor, or NULL */
     agc__patch_line *lines;
     size_t n_lines;
-    bool at_eof;           /* "*** End of File" */
-    size_t patch_line;     /* line number in the patch, for messages */
+    bool at_eof;       /* "*** End of File" */
+    size_t patch_line; /* line number in the patch, for messages */
 } agc__patch_chunk;
 
 typedef struct agc__patch_file {
     agc__patch_op op;
     const char *path;
-    const char *move_to;          /* UPDATE only; NULL */
-    agc__patch_line *add_lines;   /* ADD: the content lines */
+    const char *move_to;        /* UPDATE only; NULL */
+    agc__patch_line *add_lines; /* ADD: the content lines */
     size_t n_add;
-    agc__patch_chunk *chunks;     /* UPDATE */
+    agc__patch_chunk *chunks; /* UPDATE */
     size_t n_chunks;
 } agc__patch_file;
 
 typedef struct agc__patch {
-    char *text;              /* the patch copy the strings point into */
+    char *text; /* the patch copy the strings point into */
     agc__patch_file *files;
     size_t n_files;
 } agc__patch;

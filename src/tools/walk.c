@@ -17,7 +17,7 @@
 #include "agentc/alloc.h"
 #include "tools_int.h"
 
-#define MOD "workspace"
+#define MOD       "workspace"
 #define MAX_DEPTH 64
 
 typedef struct walk_state {
@@ -171,8 +171,7 @@ static agc_status walk_dir(walk_state *w, int dirfd, bool recursive, int depth, 
             *stop = true;
         }
         bool enter = st == AGC_OK && !*stop && rc == AGC__W_CONTINUE && recursive &&
-                     type == AGC__W_DIR && depth < MAX_DEPTH &&
-                     strcmp(es[i].name, ".git") != 0;
+                     type == AGC__W_DIR && depth < MAX_DEPTH && strcmp(es[i].name, ".git") != 0;
         if (enter)
             enter = !agc__ws_denied(w->ws, agc_buf_cstr(&w->full), AGC_WS_READ);
         if (enter) {
@@ -189,9 +188,8 @@ static agc_status walk_dir(walk_state *w, int dirfd, bool recursive, int depth, 
     return st;
 }
 
-agc_status agc__ws_walk(agc_workspace *ws, const char *rel_start, bool recursive,
-                        agc__walk_fn fn, void *user, bool *capped_out,
-                        const agc_tool_call_ctx *cctx)
+agc_status agc__ws_walk(agc_workspace *ws, const char *rel_start, bool recursive, agc__walk_fn fn,
+                        void *user, bool *capped_out, const agc_tool_call_ctx *cctx)
 {
     agc_ctx *ctx = cctx && cctx->ctx ? cctx->ctx : agc__ws_ctx(ws);
     if (capped_out)

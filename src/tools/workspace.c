@@ -25,8 +25,8 @@
 #define MOD "workspace"
 
 const char *const agc_workspace_default_deny_read[] = {
-    ".env*",   "*.pem",      "*.key",     "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
-    ".ssh/",   ".aws/",      ".gnupg/",   ".git/config", ".netrc", ".pgpass", NULL,
+    ".env*", "*.pem", "*.key",   "id_rsa*",     "id_dsa*", "id_ecdsa*", "id_ed25519*",
+    ".ssh/", ".aws/", ".gnupg/", ".git/config", ".netrc",  ".pgpass",   NULL,
 };
 
 const char *const agc_workspace_default_deny_write[] = {".git/", NULL};
@@ -89,14 +89,26 @@ void agc_workspace_close(agc_workspace *ws)
     agc__ws_unref(ws);
 }
 
-const char *agc_workspace_root(const agc_workspace *ws) { return ws->root; }
-size_t agc__ws_max_file_bytes(const agc_workspace *ws) { return ws->max_file; }
-size_t agc__ws_max_walk_entries(const agc_workspace *ws) { return ws->max_walk; }
+const char *agc_workspace_root(const agc_workspace *ws)
+{
+    return ws->root;
+}
+size_t agc__ws_max_file_bytes(const agc_workspace *ws)
+{
+    return ws->max_file;
+}
+size_t agc__ws_max_walk_entries(const agc_workspace *ws)
+{
+    return ws->max_walk;
+}
 const char *const *agc__ws_env_allow(const agc_workspace *ws)
 {
     return (const char *const *)ws->env_allow;
 }
-agc_ctx *agc__ws_ctx(const agc_workspace *ws) { return ws->ctx; }
+agc_ctx *agc__ws_ctx(const agc_workspace *ws)
+{
+    return ws->ctx;
+}
 
 agc_status agc_workspace_deny_add(agc_workspace *ws, agc_ws_access list, const char *pattern)
 {
@@ -140,8 +152,8 @@ static int sys_openat2(int dirfd, const char *path, int flags, unsigned mode)
     return (int)r;
 }
 
-agc_status agc_workspace_open(agc_workspace **out, const char *root,
-                              const agc_workspace_opts *opts, agc_ctx *ctx)
+agc_status agc_workspace_open(agc_workspace **out, const char *root, const agc_workspace_opts *opts,
+                              agc_ctx *ctx)
 {
     *out = NULL;
     agc_workspace_opts dflt = AGC_WORKSPACE_OPTS_INIT;
@@ -227,9 +239,8 @@ agc_status agc_workspace_normalize(char **out, const agc_workspace *ws, const ch
         return agc_error_set(ctx, AGC_EINVAL, MOD, "path is longer than %d bytes", PATH_MAX - 1);
     const char *p = path;
     if (p[0] == '/') {
-        bool under = ws->root_len == 1 ||
-                     (strncmp(p, ws->root, ws->root_len) == 0 &&
-                      (p[ws->root_len] == '/' || p[ws->root_len] == '\0'));
+        bool under = ws->root_len == 1 || (strncmp(p, ws->root, ws->root_len) == 0 &&
+                                           (p[ws->root_len] == '/' || p[ws->root_len] == '\0'));
         if (!under)
             return agc_error_set(ctx, AGC_EPERM, MOD,
                                  "path '%s' leaves the workspace (use a path relative to the "
@@ -346,10 +357,11 @@ agc_status agc_workspace_check(const agc_workspace *ws, const char *rel, agc_ws_
     const deny_list *r = &ws->deny[0];
     for (size_t i = 0; i < r->n; i++)
         if (rule_match(r->rules[i], rel))
-            return agc_error_set(ctx, AGC_EPERM, MOD,
-                                 "path '%s' is denied by rule '%s' (secret files are not "
-                                 "accessible to tools; change the workspace deny rules to allow it)",
-                                 rel, r->rules[i]);
+            return agc_error_set(
+                ctx, AGC_EPERM, MOD,
+                "path '%s' is denied by rule '%s' (secret files are not "
+                "accessible to tools; change the workspace deny rules to allow it)",
+                rel, r->rules[i]);
     if (access == AGC_WS_WRITE) {
         const deny_list *w = &ws->deny[1];
         for (size_t i = 0; i < w->n; i++)

@@ -66,8 +66,7 @@ agc_status agc__read_fd(char **out, size_t *len_out, size_t *total_out, int fd, 
     return AGC_OK;
 }
 
-agc_status agc__write_all(int fd, const char *data, size_t len, const char *display,
-                          agc_ctx *ctx)
+agc_status agc__write_all(int fd, const char *data, size_t len, const char *display, agc_ctx *ctx)
 {
     while (len > 0) {
         ssize_t w = write(fd, data, len);
@@ -82,8 +81,7 @@ agc_status agc__write_all(int fd, const char *data, size_t len, const char *disp
     return AGC_OK;
 }
 
-agc_status agc__ws_tmpfile(int *fd_out, char **name_out, int dirfd, const char *base,
-                           agc_ctx *ctx)
+agc_status agc__ws_tmpfile(int *fd_out, char **name_out, int dirfd, const char *base, agc_ctx *ctx)
 {
     *fd_out = -1;
     *name_out = NULL;
@@ -107,12 +105,11 @@ agc_status agc__ws_tmpfile(int *fd_out, char **name_out, int dirfd, const char *
             return agc_error_set(ctx, AGC_EIO, MOD, "cannot create a temporary file for '%s': %s",
                                  base, strerror(err));
     }
-    return agc_error_set(ctx, AGC_EIO, MOD, "cannot create a unique temporary file for '%s'",
-                         base);
+    return agc_error_set(ctx, AGC_EIO, MOD, "cannot create a unique temporary file for '%s'", base);
 }
 
 agc_status agc__ws_write_tmp(char **tmp_out, int dirfd, const char *base, const char *data,
-                            size_t len, unsigned mode, agc_ctx *ctx)
+                             size_t len, unsigned mode, agc_ctx *ctx)
 {
     *tmp_out = NULL;
     int fd = -1;
@@ -215,8 +212,8 @@ agc_status agc__ws_open_parent(int *dirfd_out, const char **base_out, agc_worksp
     char *real = NULL;
     st = agc__ws_fd_relpath(&real, ws, fd, ctx);
     if (st == AGC_OK) {
-        char *full = strcmp(real, ".") == 0 ? agc_strdup(ctx, base)
-                                            : agc_sprintf(ctx, "%s/%s", real, base);
+        char *full =
+            strcmp(real, ".") == 0 ? agc_strdup(ctx, base) : agc_sprintf(ctx, "%s/%s", real, base);
         st = full ? agc_workspace_check(ws, full, AGC_WS_WRITE, ctx) : AGC_ENOMEM;
         agc_free(ctx, full);
     } else if (st == AGC_EUNSUPPORTED) {

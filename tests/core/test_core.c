@@ -42,7 +42,8 @@ static void error_chain_keeps_causes(void **state)
     assert_string_equal(e->cause->message, "cannot open x.yaml");
     assert_null(e->cause->cause);
     char buf[128];
-    assert_string_equal(agc_error_format(ctx, buf, sizeof buf), "loading agent: cannot open x.yaml");
+    assert_string_equal(agc_error_format(ctx, buf, sizeof buf),
+                        "loading agent: cannot open x.yaml");
     /* a deep chain keeps the newest 8 and stays consistent */
     for (int i = 0; i < 20; i++)
         agc_error_wrap(ctx, AGC_EPARSE, "t", "level %d", i);

@@ -50,7 +50,8 @@ static void pointer_get_follows_rfc6901(void **state)
 {
     (void)state;
     agc_ctx *ctx = new_ctx();
-    const char *doc = "{\"foo\":[\"bar\",\"baz\"],\"\":0,\"a/b\":1,\"c%d\":2,\"m~n\":8,\"k\":{\"0\":9}}";
+    const char *doc =
+        "{\"foo\":[\"bar\",\"baz\"],\"\":0,\"a/b\":1,\"c%d\":2,\"m~n\":8,\"k\":{\"0\":9}}";
     json_t *v = NULL;
     assert_int_equal(agc_json_parse(&v, doc, strlen(doc), NULL, ctx), AGC_OK);
     assert_ptr_equal(agc_json_pointer_get(v, ""), v);

@@ -24,8 +24,11 @@ static void parses_requests_notifications_and_responses(void **state)
     (void)state;
     agc_ctx *ctx = new_ctx();
     agc_jsonrpc_msg m;
-    assert_int_equal(parse(&m, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\","
-                               "\"params\":{\"cursor\":\"x\"}}", ctx), AGC_OK);
+    assert_int_equal(parse(&m,
+                           "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\","
+                           "\"params\":{\"cursor\":\"x\"}}",
+                           ctx),
+                     AGC_OK);
     assert_int_equal(m.kind, AGC_JSONRPC_REQUEST);
     assert_int_equal(json_integer_value(m.id), 7);
     assert_string_equal(m.method, "tools/list");
@@ -39,8 +42,8 @@ static void parses_requests_notifications_and_responses(void **state)
     assert_null(m.params);
     agc_jsonrpc_msg_clear(&m);
 
-    assert_int_equal(parse(&m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
-                           ctx), AGC_OK);
+    assert_int_equal(
+        parse(&m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", ctx), AGC_OK);
     assert_int_equal(m.kind, AGC_JSONRPC_NOTIFICATION);
     assert_null(m.id);
     agc_jsonrpc_msg_clear(&m);
@@ -50,8 +53,11 @@ static void parses_requests_notifications_and_responses(void **state)
     assert_int_equal(agc_json_int(m.result, "a", 0), 1);
     agc_jsonrpc_msg_clear(&m);
 
-    assert_int_equal(parse(&m, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
-                               "\"message\":\"bad\",\"data\":[1]}}", ctx), AGC_OK);
+    assert_int_equal(parse(&m,
+                           "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
+                           "\"message\":\"bad\",\"data\":[1]}}",
+                           ctx),
+                     AGC_OK);
     assert_int_equal(m.kind, AGC_JSONRPC_ERROR);
     assert_null(m.id);
     assert_int_equal(m.error_code, -32700);
@@ -103,13 +109,17 @@ static void malformed_messages_are_invalid_requests(void **state)
         {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}", "'method' must be a non-empty string",
          true},
         {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}", "non-empty", true},
-        {"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}", "'id' must be a string or an "
-                                                           "integer, got number", false},
+        {"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}",
+         "'id' must be a string or an "
+         "integer, got number",
+         false},
         {"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}", "got null", false},
         {"{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}", "got boolean", false},
         {"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", "got object", false},
-        {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":[1]}", "'params' must be an "
-                                                                       "object", true},
+        {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":[1]}",
+         "'params' must be an "
+         "object",
+         true},
         {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"result\":{}}", "must not carry", true},
         {"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{}}", "both", true},
         {"{\"jsonrpc\":\"2.0\",\"result\":{}}", "must carry an 'id'", false},
@@ -149,8 +159,8 @@ static void builders_write_compact_one_line_messages(void **state)
                              "\"params\":{\"text\":\"line1\\nline2\"}}");
     assert_int_equal(len, strlen(out));
     agc_free(ctx, out);
-    assert_int_equal(agc_jsonrpc_build_notification(&out, NULL, "notifications/initialized",
-                                                    NULL, ctx), AGC_OK);
+    assert_int_equal(
+        agc_jsonrpc_build_notification(&out, NULL, "notifications/initialized", NULL, ctx), AGC_OK);
     assert_string_equal(out, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
     agc_free(ctx, out);
     assert_int_equal(agc_jsonrpc_build_result(&out, NULL, sid, NULL, ctx), AGC_OK);
@@ -158,7 +168,8 @@ static void builders_write_compact_one_line_messages(void **state)
     assert_null(memchr(out, '\n', strlen(out)));
     agc_free(ctx, out);
     assert_int_equal(agc_jsonrpc_build_error(&out, NULL, NULL, AGC_JSONRPC_PARSE_ERROR,
-                                             "bad \xff text", NULL, ctx), AGC_OK);
+                                             "bad \xff text", NULL, ctx),
+                     AGC_OK);
     assert_non_null(strstr(out, "\"id\":null"));
     assert_non_null(strstr(out, "\"code\":-32700"));
     assert_non_null(strstr(out, "parse error")); /* invalid UTF-8 replaced by the code name */
@@ -188,8 +199,9 @@ static void built_messages_parse_back(void **state)
     json_t *id = json_string("req-1");
     json_t *data = json_pack("{s:i}", "n", 1);
     char *out = NULL;
-    assert_int_equal(agc_jsonrpc_build_error(&out, NULL, id, AGC_JSONRPC_INVALID_PARAMS,
-                                             "bad args", data, ctx), AGC_OK);
+    assert_int_equal(
+        agc_jsonrpc_build_error(&out, NULL, id, AGC_JSONRPC_INVALID_PARAMS, "bad args", data, ctx),
+        AGC_OK);
     agc_jsonrpc_msg m;
     assert_int_equal(parse(&m, out, ctx), AGC_OK);
     assert_int_equal(m.kind, AGC_JSONRPC_ERROR);

@@ -38,8 +38,7 @@ static agc_status m_add(json_t **result, agc_mcp_request *req, const json_t *par
     return AGC_OK;
 }
 
-static agc_status m_broken(json_t **result, agc_mcp_request *req, const json_t *params,
-                           void *user)
+static agc_status m_broken(json_t **result, agc_mcp_request *req, const json_t *params, void *user)
 {
     (void)result;
     (void)req;
@@ -74,11 +73,7 @@ static agc_status m_wait(json_t **result, agc_mcp_request *req, const json_t *pa
 }
 
 static const agc_mcp_method methods[] = {
-    {"add", m_add},
-    {"broken", m_broken},
-    {"custom", m_custom_code},
-    {"wait", m_wait},
-    {NULL, NULL},
+    {"add", m_add}, {"broken", m_broken}, {"custom", m_custom_code}, {"wait", m_wait}, {NULL, NULL},
 };
 
 static fixture *setup(size_t in_cap, size_t out_cap)
@@ -202,7 +197,7 @@ static void malformed_input_gets_errors_and_the_connection_stays_usable(void **s
     peer_write(f, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"broken\"}");
     peer_write(f, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"custom\"}");
     peer_write(f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}"); /* unknown id: dropped */
-    peer_write(f, "");                                            /* blank line: skipped */
+    peer_write(f, "");                                             /* blank line: skipped */
     peer_write(f, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"add\",\"params\":{\"a\":1,\"b\":2}}");
     step_n(f, 12);
     expect_error(f, "null", -32700, "message:1:");
@@ -377,8 +372,10 @@ static void oversized_incoming_message_is_refused_and_the_session_continues(void
     (void)state;
     fixture *f = setup(100, 0);
     char big[1200];
-    snprintf(big, sizeof big, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":"
-                              "{\"pad\":\"%0900d\"}}", 0);
+    snprintf(big, sizeof big,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"params\":"
+             "{\"pad\":\"%0900d\"}}",
+             0);
     peer_write(f, big);
     peer_write(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
     step_n(f, 2);
@@ -391,10 +388,11 @@ static void outgoing_message_over_the_cap_is_refused_before_sending(void **state
 {
     (void)state;
     fixture *f = setup(0, 200);
-    json_t *params = json_pack("{s:s}", "pad", "................................................."
-                                               "................................................."
-                                               "................................................."
-                                               ".................................................");
+    json_t *params = json_pack("{s:s}", "pad",
+                               "................................................."
+                               "................................................."
+                               "................................................."
+                               ".................................................");
     json_t *res = NULL;
     assert_int_equal(agc_mcp_session_request(&res, f->s, "big", params, NULL), AGC_ELIMIT);
     assert_non_null(strstr(agc_ctx_errmsg(f->ctx), "cannot send 'big'"));

@@ -165,8 +165,7 @@ static void tools_list_follows_cursors(void **state)
     const json_t *first = json_array_get(tools, 0);
     assert_string_equal(agc_json_str(first, "name", ""), "echo");
     assert_string_equal(agc_json_str(first, "description", ""), "Returns its text.");
-    assert_string_equal(agc_json_str(json_object_get(first, "inputSchema"), "type", ""),
-                        "object");
+    assert_string_equal(agc_json_str(json_object_get(first, "inputSchema"), "type", ""), "object");
     json_decref(tools);
     agc_free(e->ctx, cursor);
     assert_int_equal(agc_mcp_client_list_all_tools(&tools, c), AGC_OK);

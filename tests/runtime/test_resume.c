@@ -82,9 +82,10 @@ static void resume_keeps_usage_cost_and_budgets(void **state)
 {
     (void)state;
     /* fake-model: 1 USD/Mtok in, 2 out; each reply 10 in, 5 out: 0.00002 USD */
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"tool_calls\":[{\"id\":\"c2\",\"name\":\"list_dir\",\"arguments\":{}}]},"
-                   "{\"text\":\"never asked\"}]}");
+    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL(
+        "c1", "a.txt") "]},"
+                       "{\"tool_calls\":[{\"id\":\"c2\",\"name\":\"list_dir\",\"arguments\":{}}]},"
+                       "{\"text\":\"never asked\"}]}");
     rt_agent(t, "tools: [write_file, list_dir]\nbudgets: {max_cost_usd: 0.00003}\n");
     rt_start(t, "write", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -124,8 +125,10 @@ static void resume_keeps_usage_cost_and_budgets(void **state)
 static void resumed_turn_finished_has_its_usage_and_a_sane_duration(void **state)
 {
     (void)state;
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "],"
-                   "\"usage\":{\"input_tokens\":31,\"output_tokens\":7}},{\"text\":\"done\"}]}");
+    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL(
+        "c1",
+        "a.txt") "],"
+                 "\"usage\":{\"input_tokens\":31,\"output_tokens\":7}},{\"text\":\"done\"}]}");
     rt_agent(t, "tools: [write_file]\n");
     rt_start(t, "write", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -149,8 +152,9 @@ static void resumed_turn_finished_has_its_usage_and_a_sane_duration(void **state
 static void stored_denial_is_applied_like_a_live_one(void **state)
 {
     (void)state;
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"text\":\"ok\"}]}");
+    rt *t =
+        rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
+                                                                           "{\"text\":\"ok\"}]}");
     rt_agent(t, "tools: [write_file]\n");
     rt_start(t, "write", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -194,8 +198,9 @@ static void stored_denial_is_applied_like_a_live_one(void **state)
 static void stored_approval_emits_its_decision_once(void **state)
 {
     (void)state;
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"text\":\"ok\"}]}");
+    rt *t =
+        rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
+                                                                           "{\"text\":\"ok\"}]}");
     rt_agent(t, "tools: [write_file]\n");
     rt_start(t, "write", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -206,8 +211,7 @@ static void stored_approval_emits_its_decision_once(void **state)
     assert_true(exists(t->ws, "a.txt"));
     assert_int_equal(rt_count(t, AGC_EVENT_APPROVAL_DECIDED), 1);
     assert_string_equal(
-        agc_json_str(rt_event(t, AGC_EVENT_APPROVAL_DECIDED, 0)->data, "decision", ""),
-        "approved");
+        agc_json_str(rt_event(t, AGC_EVENT_APPROVAL_DECIDED, 0)->data, "decision", ""), "approved");
     assert_int_equal(rt_count(t, AGC_EVENT_TOOL_DENIED), 0);
     assert_int_equal(rt_step_count(t, id, "approval.decided"), 1);
     rt_free(t);
@@ -251,8 +255,9 @@ static void canceling_a_paused_run_ends_it_canceled(void **state)
 static void model_override_is_used_kept_on_resume_and_switchable(void **state)
 {
     (void)state;
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"text\":\"first answer\"},{\"text\":\"second answer\"}]}");
+    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL(
+        "c1", "a.txt") "]},"
+                       "{\"text\":\"first answer\"},{\"text\":\"second answer\"}]}");
     rt_agent(t, "tools: [write_file]\n");
     agc_run_opts o = rt_opts(t);
     o.model = "other-model";
@@ -292,8 +297,9 @@ static void model_override_is_used_kept_on_resume_and_switchable(void **state)
 static void model_given_to_resume_is_stored_for_the_next_resume(void **state)
 {
     (void)state;
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"tool_calls\":[" WRITE_CALL("c2", "b.txt") "]},{\"text\":\"done\"}]}");
+    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL(
+        "c1", "a.txt") "]},"
+                       "{\"tool_calls\":[" WRITE_CALL("c2", "b.txt") "]},{\"text\":\"done\"}]}");
     rt_agent(t, "tools: [write_file]\n");
     rt_start(t, "write", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -349,9 +355,10 @@ static void resumed_plan_goes_on_with_the_remaining_steps(void **state)
 {
     (void)state;
     rt *t = rt_new("{\"replies\":[{\"text\":\"" PLAN_TWO "\"},"
-                   "{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"text\":\"wrote a.txt\"},{\"text\":\"reported\"},"
-                   "{\"text\":\"All done.\"}]}");
+                   "{\"tool_calls\":[" WRITE_CALL(
+                       "c1", "a.txt") "]},"
+                                      "{\"text\":\"wrote a.txt\"},{\"text\":\"reported\"},"
+                                      "{\"text\":\"All done.\"}]}");
     rt_agent(t, "strategy: plan_execute\ntools: [write_file]\n");
     rt_start(t, "write and report", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -381,7 +388,7 @@ static void resumed_plan_goes_on_with_the_remaining_steps(void **state)
     "  - name: expert\n"                                                                           \
     "    mode: handoff\n"                                                                          \
     "    agent:\n"                                                                                 \
-    "      instructions: You are the expert agent.\n"                                             \
+    "      instructions: You are the expert agent.\n"                                              \
     "      tools: [write_file]\n"
 
 static void resumed_run_continues_as_the_agent_it_was_handed_to(void **state)
@@ -390,7 +397,7 @@ static void resumed_run_continues_as_the_agent_it_was_handed_to(void **state)
     rt *t = rt_new("{\"replies\":[{\"tool_calls\":[{\"id\":\"h1\",\"name\":\"handoff_to_expert\","
                    "\"arguments\":{\"note\":\"over to you\"}}]},"
                    "{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") "]},"
-                   "{\"text\":\"expert done\"}]}");
+                                                                 "{\"text\":\"expert done\"}]}");
     rt_agent(t, HANDOFF_AGENT);
     rt_start(t, "hard task", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -411,9 +418,10 @@ static void resumed_run_continues_as_the_agent_it_was_handed_to(void **state)
 static void handoff_made_before_a_pause_happens_after_the_resume(void **state)
 {
     (void)state;
-    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL("c1", "a.txt") ","
-                   "{\"id\":\"h1\",\"name\":\"handoff_to_expert\",\"arguments\":{}}]},"
-                   "{\"text\":\"expert here\"}]}");
+    rt *t = rt_new("{\"replies\":[{\"tool_calls\":[" WRITE_CALL(
+        "c1", "a.txt") ","
+                       "{\"id\":\"h1\",\"name\":\"handoff_to_expert\",\"arguments\":{}}]},"
+                       "{\"text\":\"expert here\"}]}");
     rt_agent(t, HANDOFF_AGENT);
     rt_start(t, "hard task", NULL);
     char id[AGC_ID_TYPED_SIZE];
@@ -490,8 +498,7 @@ static void resume_from_another_directory_uses_the_run_workspace(void **state)
     agc_config_opts co = AGC_CONFIG_OPTS_INIT;
     co.no_env = true;
     agc_config *cfg = NULL;
-    assert_int_equal(agc_config_parse(&cfg, yaml, strlen(yaml), "agent.yaml", &co, t->ctx),
-                     AGC_OK);
+    assert_int_equal(agc_config_parse(&cfg, yaml, strlen(yaml), "agent.yaml", &co, t->ctx), AGC_OK);
     assert_int_equal(agc_agent_def_from_config(&t->def, cfg, t->ctx), AGC_OK);
     agc_config_free(cfg);
     free(yaml);
@@ -511,8 +518,7 @@ static void resume_from_another_directory_uses_the_run_workspace(void **state)
     assert_false(exists(t->dir, "here.txt"));
     json_t *all = NULL;
     const json_t *msgs = json_object_get(rt_request(t, 1, &all), "messages");
-    const char *out =
-        agc_json_str(json_array_get(msgs, json_array_size(msgs) - 1), "content", "");
+    const char *out = agc_json_str(json_array_get(msgs, json_array_size(msgs) - 1), "content", "");
     assert_non_null(strstr(out, "[exit status 0]"));
     json_decref(all);
     char path[1024];

@@ -183,8 +183,8 @@ static void max_cost_stops_the_loop(void **state)
     assert_non_null(p);
     int off = (int)(p - y); /* an offset: gcc 12 -O2 misreads the pointer as dangling */
     char *full = NULL;
-    assert_true(asprintf(&full, "%.*s  prices: {fake-model: {input: 1000, output: 1000}}\n%s",
-                         off, y, y + off) > 0);
+    assert_true(asprintf(&full, "%.*s  prices: {fake-model: {input: 1000, output: 1000}}\n%s", off,
+                         y, y + off) > 0);
     agc_config_opts co = AGC_CONFIG_OPTS_INIT;
     co.no_env = true;
     agc_config *cfg = NULL;

@@ -36,8 +36,8 @@
 
 static agc_jail_report g_probe;
 static char g_probe_path[4096];
-static const char *g_sys_ro[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/proc",
-                                 g_probe_path, NULL};
+static const char *g_sys_ro[] = {"/usr", "/bin",  "/sbin",      "/lib", "/lib64",
+                                 "/etc", "/proc", g_probe_path, NULL};
 
 static int setup_all(void **state)
 {
@@ -234,8 +234,8 @@ static void writes_follow_ro_and_rw_grants(void **state)
     snprintf(in_lock, sizeof in_lock, "%s/locked/f", ws);
     mkdir(lock_d, 0755);
     const char *rw[] = {ws, NULL};
-    const char *ro_list[] = {"/usr", "/bin", "/lib", "/lib64", "/etc", "/proc", g_probe_path, ro,
-                             NULL};
+    const char *ro_list[] = {"/usr",  "/bin",       "/lib", "/lib64", "/etc",
+                             "/proc", g_probe_path, ro,     NULL};
     const char *readonly[] = {lock_d, NULL};
     agc_jail_policy pol = base_policy(rw);
     pol.ro_paths = ro_list;

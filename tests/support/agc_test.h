@@ -17,11 +17,11 @@
 #include "agentc/common.h"
 
 typedef struct agc_test_alloc {
-    long calls;      /* allocations so far (new blocks and growths) */
-    long fail_at;    /* 0 = never; else the call number that fails */
-    int persistent;  /* fail every call from fail_at on */
-    long failures;   /* how many calls failed */
-    long live;       /* blocks currently allocated */
+    long calls;     /* allocations so far (new blocks and growths) */
+    long fail_at;   /* 0 = never; else the call number that fails */
+    int persistent; /* fail every call from fail_at on */
+    long failures;  /* how many calls failed */
+    long live;      /* blocks currently allocated */
     size_t live_bytes;
 } agc_test_alloc;
 

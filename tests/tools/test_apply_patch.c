@@ -71,8 +71,7 @@ static void trailing_whitespace_is_ignored_when_exact_match_fails(void **state)
     (void)state;
     fx *f = fx_new(NULL);
     fx_write(f, "t.txt", "alpha   \nbeta\t\ngamma\n");
-    patch(f,
-          "*** Begin Patch\n*** Update File: t.txt\n alpha\n-beta\n+BETA\n gamma\n*** End Patch",
+    patch(f, "*** Begin Patch\n*** Update File: t.txt\n alpha\n-beta\n+BETA\n gamma\n*** End Patch",
           true);
     fx_expect_file(f, "t.txt", "alpha   \nBETA\ngamma\n");
     /* CRLF files keep their line endings, a missing final newline stays missing */
@@ -110,9 +109,8 @@ static void ambiguous_hunk_is_an_error(void **state)
     (void)state;
     fx *f = fx_new(NULL);
     fx_write(f, "r.txt", "x = 1\ny = 2\nx = 1\ny = 2\n");
-    const char *out =
-        patch(f, "*** Begin Patch\n*** Update File: r.txt\n x = 1\n-y = 2\n+y = 3\n*** End Patch",
-              false);
+    const char *out = patch(
+        f, "*** Begin Patch\n*** Update File: r.txt\n x = 1\n-y = 2\n+y = 3\n*** End Patch", false);
     assert_non_null(strstr(out, "ambiguous"));
     assert_non_null(strstr(out, "line 1 and at line 3"));
     fx_expect_file(f, "r.txt", "x = 1\ny = 2\nx = 1\ny = 2\n");
@@ -188,12 +186,12 @@ static void add_delete_and_move_files(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     free(p);
     /* adding an existing file or deleting a missing one fails */
-    assert_non_null(strstr(patch(f, "*** Begin Patch\n*** Add File: dst/b.txt\n+x\n*** End Patch",
-                                 false),
-                           "already exists"));
-    assert_non_null(strstr(patch(f, "*** Begin Patch\n*** Delete File: nope.txt\n*** End Patch",
-                                 false),
-                           "no such file"));
+    assert_non_null(
+        strstr(patch(f, "*** Begin Patch\n*** Add File: dst/b.txt\n+x\n*** End Patch", false),
+               "already exists"));
+    assert_non_null(
+        strstr(patch(f, "*** Begin Patch\n*** Delete File: nope.txt\n*** End Patch", false),
+               "no such file"));
     assert_non_null(strstr(patch(f,
                                  "*** Begin Patch\n*** Delete File: dst/b.txt\n*** Delete File: "
                                  "./dst/b.txt\n*** End Patch",

@@ -12,8 +12,9 @@ static void read_file_returns_line_ranges(void **state)
     fx *f = fx_new(NULL);
     fx_write(f, "a.txt", "one\ntwo\nthree\nfour");
     assert_string_equal(fx_ok(f, "read_file", "{\"path\":\"a.txt\"}"), "one\ntwo\nthree\nfour");
-    assert_string_equal(fx_ok(f, "read_file", "{\"path\":\"a.txt\",\"start_line\":2,\"end_line\":3}"),
-                        "two\nthree\n[lines 2-3 of 4]");
+    assert_string_equal(
+        fx_ok(f, "read_file", "{\"path\":\"a.txt\",\"start_line\":2,\"end_line\":3}"),
+        "two\nthree\n[lines 2-3 of 4]");
     assert_string_equal(fx_ok(f, "read_file", "{\"path\":\"a.txt\",\"start_line\":4}"),
                         "four\n[lines 4-4 of 4]");
     assert_string_equal(fx_ok(f, "read_file", "{\"path\":\"a.txt\",\"end_line\":99}"),
@@ -104,8 +105,7 @@ static void find_matches_globs_with_double_star(void **state)
     assert_string_equal(fx_ok(f, "find", "{\"pattern\":\"src/**/*.h\"}"), "src/util/str.h\n");
     assert_string_equal(fx_ok(f, "find", "{\"pattern\":\"src/*.c\"}"), "src/main.c\n");
     assert_string_equal(fx_ok(f, "find", "{\"pattern\":\"**/util\"}"), "src/util/\n");
-    assert_string_equal(fx_ok(f, "find", "{\"pattern\":\"*.c\",\"path\":\"src/util\"}"),
-                        "str.c\n");
+    assert_string_equal(fx_ok(f, "find", "{\"pattern\":\"*.c\",\"path\":\"src/util\"}"), "str.c\n");
     assert_string_equal(fx_ok(f, "find", "{\"pattern\":\"*.rs\"}"), "(no matches)\n");
     assert_non_null(strstr(fx_ok(f, "find", "{\"pattern\":\"*.c\",\"max_results\":1}"),
                            "[stopped at max_results=1]"));

@@ -208,8 +208,7 @@ static void past_deadline_gives_a_timeout_result(void **state)
     agc_tool_call_ctx cc = AGC_TOOL_CALL_CTX_INIT;
     cc.deadline_ns = 1; /* long gone on the monotonic clock */
     agc_tool_result_clear(&f->res, f->ctx);
-    assert_int_equal(agc_tool_registry_invoke(&f->res, f->reg, "find", "{\"pattern\":\"*\"}",
-                                              &cc),
+    assert_int_equal(agc_tool_registry_invoke(&f->res, f->reg, "find", "{\"pattern\":\"*\"}", &cc),
                      AGC_OK);
     assert_true(f->res.is_error);
     assert_non_null(strstr(f->res.output, "timed out"));
@@ -255,8 +254,8 @@ static agc_status sweep_fn(agc_ctx *ctx, void *user)
         st = agc_workspace_register_tools(reg, ws, names);
     }
     if (st == AGC_OK)
-        st = agc_tool_registry_invoke(&r, reg, "read_file",
-                                      "{\"path\":\"a.txt\",\"start_line\":2}", NULL);
+        st = agc_tool_registry_invoke(&r, reg, "read_file", "{\"path\":\"a.txt\",\"start_line\":2}",
+                                      NULL);
     if (st == AGC_OK && r.is_error && !strstr(r.output, "out of memory"))
         st = AGC_ERROR; /* a real error result is a bug here */
     if (st == AGC_OK && !r.is_error && strcmp(r.output, "two\n[lines 2-2 of 2]") != 0)

@@ -57,8 +57,8 @@ static void captures_output_and_exit_status(void **state)
     fx *f = fx_new(NULL);
     assert_string_equal(fx_ok(f, "run_command", "{\"argv\":[\"echo\",\"hello\"]}"),
                         "hello\n[exit status 0]");
-    const char *out = fx_ok(f, "run_command",
-                            "{\"argv\":[\"sh\",\"-c\",\"echo out; echo err >&2; exit 3\"]}");
+    const char *out =
+        fx_ok(f, "run_command", "{\"argv\":[\"sh\",\"-c\",\"echo out; echo err >&2; exit 3\"]}");
     assert_string_equal(out, "out\n[stderr]\nerr\n[exit status 3]");
     assert_int_equal(json_integer_value(json_object_get(f->res.structured, "exit_code")), 3);
     out = fx_ok(f, "run_command",
@@ -245,7 +245,7 @@ static void jailed_by_default_secrets_and_outside_files_are_unreadable(void **st
     const char *out = f->res.output;
     print_message("%s\n", out);
     assert_int_equal(st, AGC_OK);
-    assert_non_null(strstr(out, "visible\nt\n"));  /* a writable private /tmp */
+    assert_non_null(strstr(out, "visible\nt\n")); /* a writable private /tmp */
     assert_null(strstr(out, "hunter2"));
     assert_null(strstr(out, "gitsecret"));
     assert_null(strstr(out, "PEMSECRET"));
@@ -301,8 +301,7 @@ static void jailed_network_needs_a_grant(void **state)
     char probe[4200], cmd[9000];
     snprintf(probe, sizeof probe, "%s/jailprobe", bin ? bin : ".");
     const char *ro[] = {probe, NULL};
-    snprintf(cmd, sizeof cmd, "{\"argv\":[\"%s\",\"connect\",\"%d\"]}", probe,
-             ntohs(a.sin_port));
+    snprintf(cmd, sizeof cmd, "{\"argv\":[\"%s\",\"connect\",\"%d\"]}", probe, ntohs(a.sin_port));
     fx *f = fx_jail(AGC_RUN_JAIL_REQUIRED, false, ro);
     assert_non_null(strstr(fx_ok(f, "run_command", cmd), "connect: EACCES"));
     fx_free(f);

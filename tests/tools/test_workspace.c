@@ -185,8 +185,9 @@ static void writes_into_git_are_denied(void **state)
     (void)state;
     fx *f = fx_new(NULL);
     fx_write(f, ".git/HEAD", "ref\n");
-    fx_err(f, "write_file", "{\"path\":\".git/hooks/pre-commit\",\"content\":\"x\","
-                            "\"create_dirs\":true}",
+    fx_err(f, "write_file",
+           "{\"path\":\".git/hooks/pre-commit\",\"content\":\"x\","
+           "\"create_dirs\":true}",
            "denied for writing by rule '.git/'");
     fx_err(f, "apply_patch",
            "{\"patch\":\"*** Begin Patch\\n*** Add File: .git/x\\n+y\\n*** End Patch\"}",
@@ -208,14 +209,13 @@ static void open_file_confines_and_checks(void **state)
     fx *f = fx_new(NULL);
     fx_write(f, "d/x.txt", "x");
     int fd = -1;
-    assert_int_equal(agc_workspace_open_file(&fd, f->ws, "d/x.txt", O_RDONLY, 0, AGC_WS_READ,
-                                             f->ctx),
-                     AGC_OK);
+    assert_int_equal(
+        agc_workspace_open_file(&fd, f->ws, "d/x.txt", O_RDONLY, 0, AGC_WS_READ, f->ctx), AGC_OK);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(agc_workspace_open_file(&fd, f->ws, "d/missing", O_RDONLY, 0, AGC_WS_READ,
-                                             f->ctx),
-                     AGC_ENOTFOUND);
+    assert_int_equal(
+        agc_workspace_open_file(&fd, f->ws, "d/missing", O_RDONLY, 0, AGC_WS_READ, f->ctx),
+        AGC_ENOTFOUND);
     assert_non_null(strstr(agc_ctx_errmsg(f->ctx), "'d/missing' does not exist"));
     assert_int_equal(fd, -1);
     agc_workspace *ws = NULL;

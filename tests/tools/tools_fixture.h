@@ -77,8 +77,8 @@ static inline void fx_err(fx *f, const char *tool, const char *args, const char 
 {
     assert_int_equal(fx_call(f, tool, args), AGC_OK);
     if (!f->res.is_error || !strstr(f->res.output, want))
-        fprintf(stderr, "%s %s: wanted an error containing '%s', got (%s) '%s'\n", tool, args,
-                want, f->res.is_error ? "error" : "ok", f->res.output);
+        fprintf(stderr, "%s %s: wanted an error containing '%s', got (%s) '%s'\n", tool, args, want,
+                f->res.is_error ? "error" : "ok", f->res.output);
     assert_true(f->res.is_error);
     assert_non_null(strstr(f->res.output, want));
 }

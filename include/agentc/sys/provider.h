@@ -64,9 +64,11 @@ void agc_response_builder_free(agc_response_builder *b);
 agc_status agc_response_add_text(agc_response_builder *b, const char *text, size_t len);
 /* Appends reasoning text to the current THINKING part. */
 agc_status agc_response_add_thinking(agc_response_builder *b, const char *text, size_t len);
-/* Sets the raw provider block of the current THINKING part (e.g. with its signature); takes a reference. */
+/* Sets the raw provider block of the current THINKING part (e.g. with its signature); takes a
+ * reference. */
 agc_status agc_response_set_thinking_raw(agc_response_builder *b, json_t *raw);
-/* Adds a whole raw part the caller must pass back unchanged (redacted_thinking); takes a reference. */
+/* Adds a whole raw part the caller must pass back unchanged (redacted_thinking); takes a reference.
+ */
 agc_status agc_response_add_raw_thinking(agc_response_builder *b, json_t *raw);
 /*
  * Tool calls are keyed by the provider's index. The first delta of an index
