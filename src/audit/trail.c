@@ -267,8 +267,21 @@ agc_status agc__audit_open_db(sqlite3 **out, const char *path, bool read_only, i
             char *mode = NULL;
             sqlite3_stmt *st = NULL;
             rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-            if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            /* switching a new file to WAL takes a lock that the busy handler
+             * does not always wait for: retry while another process holds it */
+            int step = SQLITE_ERROR;
+            for (int waited = 0; rc == SQLITE_OK; waited += 10) {
+                step = sqlite3_step(st);
+                if (((step & 0xff) != SQLITE_BUSY && (step & 0xff) != SQLITE_LOCKED) ||
+                    waited >= busy_ms)
+                    break;
+                sqlite3_reset(st);
+                sqlite3_sleep(10);
+            }
+            if (rc == SQLITE_OK && step == SQLITE_ROW)
                 mode = (char *)sqlite3_column_text(st, 0);
+            else if (rc == SQLITE_OK)
+                rc = step;
             if (rc == SQLITE_OK && (!mode || strcmp(mode, "wal") != 0))
                 r = agc_error_set(ctx, AGC_EIO, "audit",
                                   "%s: cannot switch to the WAL journal; is it on a network "

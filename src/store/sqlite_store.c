@@ -724,8 +724,21 @@ static agc_status configure(sq_store *s, agc_store_sync sync, agc_ctx *ctx)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK)
+    /* switching a new file to WAL takes a lock that the busy handler does not
+     * always wait for: retry while another process holds it (up to 5 s) */
+    for (int waited = 0;
+         rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+         waited += 10) {
+        if (rc != SQLITE_OK) {
+            if (waited >= 5000)
+                break;
+            sqlite3_reset(st);
+            sqlite3_sleep(10);
+        }
         rc = sqlite3_step(st);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+    }
     if (rc == SQLITE_ROW) {
         const char *mode = (const char *)sqlite3_column_text(st, 0);
         rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
