@@ -42,5 +42,10 @@ int agc_cmd_approve(int argc, char **argv);
 int agc_cmd_init(int argc, char **argv);
 int agc_cmd_sandbox(int argc, char **argv);
 int agc_cmd_audit(int argc, char **argv);
+int agc_cmd_apply(int argc, char **argv);
+int agc_cmd_code(int argc, char **argv);
+int agc_cmd_gen(int argc, char **argv);
+int agc_cmd_outline(int argc, char **argv);
+int agc_cmd_map(int argc, char **argv);
 
 #endif
