@@ -258,6 +258,8 @@ static agc_status anth_chat(void *self, agc_chat_response **out, const agc_chat_
     json_decref(j);
     if (st == AGC_OK)
         st = agc_response_builder_new(&c.b, on_delta, user, ctx);
+    if (st == AGC_OK)
+        agc_response_builder_set_tools(c.b, req->tools, req->n_tools);
     if (st == AGC_OK && c.stream)
         st = agc__anth_stream_new(&c.st, c.b, stool, t0, ctx);
     if (st == AGC_OK && c.stream)

@@ -145,8 +145,10 @@ static agc_status add_tool_uses(json_t *arr, const agc_message *m, agc_ctx *ctx)
             input = json_object();
         }
         agc_error_clear(ctx);
-        json_t *blk = json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use", "id",
-                                c->id ? c->id : "", "name", c->name ? c->name : "", "input", input);
+        char wn[72];
+        json_t *blk =
+            json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use", "id", c->id ? c->id : "", "name",
+                      agc_tool_wire_name(wn, sizeof wn, c->name), "input", input);
         if (!append(arr, blk))
             return AGC_ENOMEM;
     }
@@ -305,8 +307,9 @@ static agc_status encode_tools(json_t *body, const agc_chat_request *req, agc_ct
         const agc_tool_def *t = &req->tools[i];
         json_t *schema =
             t->parameters ? json_deep_copy(t->parameters) : json_pack("{s:s}", "type", "object");
-        json_t *tj =
-            json_pack("{s:s, s:o}", "name", t->name ? t->name : "", "input_schema", schema);
+        char wn[72];
+        json_t *tj = json_pack("{s:s, s:o}", "name", agc_tool_wire_name(wn, sizeof wn, t->name),
+                               "input_schema", schema);
         if (!append(tools, tj) ||
             (t->description && !put(tj, "description", json_string(t->description))))
             return AGC_ENOMEM;
@@ -331,8 +334,10 @@ static agc_status encode_tools(json_t *body, const agc_chat_request *req, agc_ct
 
     /* tool_choice: structured output forces its tool unless the model may call real tools */
     json_t *choice = NULL;
+    char wn[72];
     if (req->tool_choice == AGC_TOOL_CHOICE_NAMED)
-        choice = json_pack("{s:s, s:s}", "type", "tool", "name", req->tool_choice_name);
+        choice = json_pack("{s:s, s:s}", "type", "tool", "name",
+                           agc_tool_wire_name(wn, sizeof wn, req->tool_choice_name));
     else if (stool && (req->n_tools == 0 || req->tool_choice == AGC_TOOL_CHOICE_NONE))
         choice = json_pack("{s:s, s:s}", "type", "tool", "name", stool);
     else if (stool || req->tool_choice == AGC_TOOL_CHOICE_REQUIRED)

@@ -363,6 +363,8 @@ static agc_status oai_chat(void *self, agc_chat_response **out, const agc_chat_r
     x.st.backend = o->name;
     agc_status st = agc_response_builder_new(&x.st.b, on_delta, user, o->ctx);
     if (st == AGC_OK)
+        agc_response_builder_set_tools(x.st.b, req->tools, req->n_tools);
+    if (st == AGC_OK)
         st = attempt(o, &x, out, req, at);
     if (x.st.b)
         at->delivered = agc_response_delivered(x.st.b);

@@ -156,8 +156,9 @@ static json_t *tool_calls_json(enc *e, const agc_message *m, size_t mi)
                                   "message %zu tool call %zu needs an id and a name", mi, i);
             return NULL;
         }
+        char wn[72];
         json_t *fn = enew(e, json_object(), what);
-        eset(e, fn, "name", estr(e, c->name, what), what);
+        eset(e, fn, "name", estr(e, agc_tool_wire_name(wn, sizeof wn, c->name), what), what);
         eset(e, fn, "arguments", estr(e, c->arguments && *c->arguments ? c->arguments : "{}", what),
              what);
         json_t *cj = enew(e, json_object(), what);
@@ -206,8 +207,9 @@ static json_t *tools_json(enc *e, const agc_chat_request *req)
             e->st = agc_error_set(e->ctx, AGC_EINVAL, "openai", "tool %zu has no name", i);
             return NULL;
         }
+        char wn[72];
         json_t *fn = enew(e, json_object(), what);
-        eset(e, fn, "name", estr(e, t->name, what), what);
+        eset(e, fn, "name", estr(e, agc_tool_wire_name(wn, sizeof wn, t->name), what), what);
         if (t->description)
             eset(e, fn, "description", estr(e, t->description, what), what);
         json_t *params = t->parameters ? json_deep_copy(t->parameters)
@@ -239,8 +241,14 @@ static json_t *tool_choice_json(enc *e, const agc_chat_request *req)
     case AGC_TOOL_CHOICE_NAMED:
         break;
     }
+    char wn[72];
     json_t *fn = enew(e, json_object(), "tool_choice");
-    eset(e, fn, "name", estr(e, req->tool_choice_name, "tool_choice name"), "tool_choice");
+    eset(e, fn, "name",
+         estr(e,
+              req->tool_choice_name ? agc_tool_wire_name(wn, sizeof wn, req->tool_choice_name)
+                                    : NULL,
+              "tool_choice name"),
+         "tool_choice");
     json_t *tc = enew(e, json_object(), "tool_choice");
     eset(e, tc, "type", json_string("function"), "tool_choice");
     eset(e, tc, "function", fn, "tool_choice");

@@ -42,6 +42,8 @@ struct agc_response_builder {
     bool has_finish;
     agc_finish_reason finish;
     agc_usage usage;
+    const agc_tool_def *tools; /* borrowed: maps wire names back */
+    size_t n_tools;
 };
 
 const char *agc_finish_reason_name(agc_finish_reason r)
@@ -188,9 +190,47 @@ agc_status agc_response_add_raw_thinking(agc_response_builder *b, json_t *raw)
     return AGC_OK;
 }
 
+const char *agc_tool_wire_name(char *buf, size_t cap, const char *name)
+{
+    size_t n = 0;
+    for (; name && name[n] && n + 1 < cap && n < 64; n++) {
+        unsigned char ch = (unsigned char)name[n];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+        buf[n] = ok ? (char)ch : '_';
+    }
+    if (cap)
+        buf[n] = '\0';
+    return buf;
+}
+
+void agc_response_builder_set_tools(agc_response_builder *b, const agc_tool_def *tools, size_t n)
+{
+    b->tools = tools;
+    b->n_tools = n;
+}
+
+/* The request's name of a tool the provider called by its wire name. */
+static const char *unwire(const agc_response_builder *b, const char *name)
+{
+    char w[72];
+    for (size_t i = 0; name && i < b->n_tools; i++) {
+        const char *orig = b->tools[i].name;
+        if (orig && strcmp(orig, name) == 0)
+            return name;
+    }
+    for (size_t i = 0; name && i < b->n_tools; i++) {
+        const char *orig = b->tools[i].name;
+        if (orig && strcmp(agc_tool_wire_name(w, sizeof w, orig), name) == 0)
+            return orig;
+    }
+    return name;
+}
+
 agc_status agc_response_add_tool_call(agc_response_builder *b, size_t index, const char *id,
                                       const char *name, const char *args, size_t args_len)
 {
+    name = unwire(b, name);
     bcall *c = NULL;
     for (size_t i = 0; i < b->n_calls; i++)
         if (b->calls[i].index == index)

@@ -239,6 +239,51 @@ static void rejects_bad_messages_with_names(void **state)
     agc_ctx_free(ctx);
 }
 
+/* `server.tool` names (MCP) go out as `server_tool` and come back under their own name */
+static void dotted_tool_names_are_mapped_on_the_wire(void **state)
+{
+    (void)state;
+    agc_ctx *ctx = NULL;
+    assert_int_equal(agc_ctx_new(&ctx, NULL), AGC_OK);
+    agc_tool_def tools[2] = {{.name = "fs.read_file"}, {.name = "plain"}};
+    agc_part p = text_part("hi");
+    agc_message m = {.role = AGC_ROLE_USER, .parts = &p, .n_parts = 1};
+    agc_chat_request req = AGC_CHAT_REQUEST_INIT;
+    req.model = "m";
+    req.messages = &m;
+    req.n_messages = 1;
+    req.tools = tools;
+    req.n_tools = 2;
+    req.tool_choice = AGC_TOOL_CHOICE_NAMED;
+    req.tool_choice_name = "fs.read_file";
+    json_t *body = encode(ctx, &req, false, false);
+    json_t *t0 = json_object_get(json_array_get(json_object_get(body, "tools"), 0), "function");
+    assert_string_equal(json_string_value(json_object_get(t0, "name")), "fs_read_file");
+    json_t *tc = json_object_get(json_object_get(body, "tool_choice"), "function");
+    assert_string_equal(json_string_value(json_object_get(tc, "name")), "fs_read_file");
+    json_decref(body);
+
+    char w[72];
+    assert_string_equal(agc_tool_wire_name(w, sizeof w, "a.b/c d"), "a_b_c_d");
+    agc_response_builder *b = NULL;
+    assert_int_equal(agc_response_builder_new(&b, NULL, NULL, ctx), AGC_OK);
+    agc_response_builder_set_tools(b, tools, 2);
+    agc__oai_err err;
+    memset(&err, 0, sizeof err);
+    const char *ans = "{\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c1\",\"type\":"
+                      "\"function\",\"function\":{\"name\":\"fs_read_file\",\"arguments\":\"{}\"}},"
+                      "{\"id\":\"c2\",\"type\":\"function\",\"function\":{\"name\":\"plain\","
+                      "\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}";
+    assert_int_equal(agc__oai_decode_response(b, ans, strlen(ans), &err, "openai", ctx), AGC_OK);
+    agc_chat_response *r = NULL;
+    assert_int_equal(agc_response_builder_finish(&r, b), AGC_OK);
+    agc_response_builder_free(b);
+    assert_string_equal(r->tool_calls[0].name, "fs.read_file");
+    assert_string_equal(r->tool_calls[1].name, "plain");
+    agc_chat_response_free(r);
+    agc_ctx_free(ctx);
+}
+
 /* ---- whole answers --------------------------------------------------------------------- */
 
 static agc_status decode(agc_chat_response **out, agc__oai_err *err, const char *body, agc_ctx *ctx)
@@ -715,6 +760,7 @@ int main(void)
         cmocka_unit_test(stream_without_index_keys_calls_by_id),
         cmocka_unit_test(error_bodies_keep_message_and_sanitise_junk),
         cmocka_unit_test(retry_after_parses_seconds_and_http_dates),
+        cmocka_unit_test(dotted_tool_names_are_mapped_on_the_wire),
         cmocka_unit_test(out_of_memory_is_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

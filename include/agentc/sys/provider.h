@@ -77,6 +77,15 @@ agc_status agc_response_add_raw_thinking(agc_response_builder *b, json_t *raw);
  */
 agc_status agc_response_add_tool_call(agc_response_builder *b, size_t index, const char *id,
                                       const char *name, const char *args, size_t args_len);
+/*
+ * OpenAI and Anthropic accept function names made of [A-Za-z0-9_-] only, while
+ * agentc names tools like `server.tool`. Writes name into buf (cap bytes, at
+ * most 64 characters) with every other byte replaced by '_'; returns buf.
+ */
+const char *agc_tool_wire_name(char *buf, size_t cap, const char *name);
+/* Lets the builder map a wire name (agc_tool_wire_name) in a tool call back to
+ * the request's tool name; tools are borrowed for the life of the builder. */
+void agc_response_builder_set_tools(agc_response_builder *b, const agc_tool_def *tools, size_t n);
 /* Whether any delta was passed to on_delta yet. */
 bool agc_response_delivered(const agc_response_builder *b);
 /* Metadata; strings are copied. NULL leaves a field unchanged. */
