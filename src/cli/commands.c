@@ -24,5 +24,13 @@ const agc_cli_cmd agc_cli_commands[] = {
      "compile, inspect or run a WebAssembly tool in the sandbox"},
     {"audit", agc_cmd_audit, "audit verify|show|export|stats|append|keygen [OPTIONS]",
      "verify, inspect or export the tamper-evident audit trail (--help for options)"},
+    {"consent", agc_cmd_consent, "consent grant|revoke|list [SUBJECT] [PURPOSE]",
+     "record, withdraw or list data subjects' consents"},
+    {"erase", agc_cmd_erase, "erase SUBJECT [OPTIONS]",
+     "erase a data subject (crypto-shredding; the erasure is audited)"},
+    {"retention", agc_cmd_retention, "retention purge [AGENT_FILE] [OPTIONS]",
+     "delete sessions and audit records past their retention"},
+    {"compliance", agc_cmd_compliance, "compliance report [AGENT_FILE] [--json]",
+     "report subjects, consents, erasures, retention and redaction from real state"},
     {NULL, NULL, NULL, NULL},
 };
