@@ -6,8 +6,11 @@
  * Invariant: record n's hash is SHA-256 over the canonical JSON of its fields
  * (hash left out), and its prev_hash is record n-1's hash (64 zeros for n=1),
  * so any edit, deletion, insertion or reordering is found by agc_audit_verify.
- * Payloads and text fields are redacted before anything is written.
- * Not here (yet): consent, per-subject payload encryption, erasure, retention.
+ * Payloads and text fields are redacted before anything is written; with a
+ * privacy database attached, the payload of a record about a data subject is
+ * sealed with that subject's key (the hash covers the envelope), so erasing
+ * the key (agentc erase) shreds it while the chain still verifies.
+ * Consent, keys and erasure: privacy.h. Retention: agc_audit_prune.
  * Format and guarantees: docs/audit.md.
  */
 #ifndef AGENTC_AUDIT_H
@@ -120,6 +123,25 @@ const char *agc_audit_public_key(const agc_audit *a);
  */
 AGC_NODISCARD agc_status agc_audit_key_public(char pub[AGC_AUDIT_HEX_SIZE], const char *ref,
                                               agc_ctx *ctx);
+
+typedef struct agc_privacy agc_privacy;
+/*
+ * Attaches a privacy database (borrowed: it must outlive a, or be detached
+ * with NULL first): from now on the payload of every record that names a
+ * subject, except consent.* and erasure* records (metadata only), is sealed
+ * with the subject's key (agc_privacy_seal) before it is hashed or written.
+ */
+void agc_audit_set_privacy(agc_audit *a, agc_privacy *p);
+
+/*
+ * Retention: deletes every record older than before_ms (and checkpoints up to
+ * the last deleted record), keeping the chain verifiable from its new first
+ * record: the deleted prefix is replaced by an anchor (meta: pruned_seq and
+ * the last deleted hash) that agc_audit_verify accepts in place of the
+ * records. The prune is then recorded as a "retention.purge" record.
+ * *deleted (may be NULL) = records removed. Errors as agc_audit_append.
+ */
+AGC_NODISCARD agc_status agc_audit_prune(agc_audit *a, int64_t before_ms, uint64_t *deleted);
 
 /* ---- reading ----------------------------------------------------------------- */
 
@@ -258,12 +280,16 @@ typedef struct agc_audit_sink_opts {
     const char *subject;  /* data subject of every record (NULL: none); copied */
     bool include_content; /* keep run input, tool arguments and output; default: their
                              SHA-256 and length only */
+    /* version 2: per-field policies {member: "keep"|"redact"|"hash"|"drop"}
+     * applied to every payload at any depth (agc_privacy_apply_fields);
+     * NULL: none. Copied. */
+    const json_t *fields;
 } agc_audit_sink_opts;
 
-#define AGC_AUDIT_SINK_OPTS_VERSION 1
+#define AGC_AUDIT_SINK_OPTS_VERSION 2
 #define AGC_AUDIT_SINK_OPTS_INIT                                                                   \
     {                                                                                              \
-        AGC_AUDIT_SINK_OPTS_VERSION, NULL, NULL, false                                             \
+        AGC_AUDIT_SINK_OPTS_VERSION, NULL, NULL, false, NULL                                       \
     }
 
 /*

@@ -90,6 +90,14 @@ agc_status agc_redact_enable_pii(agc_ctx *ctx, bool on);
  * registered values); 0 for an unknown name. */
 size_t agc_redact_hits(const agc_ctx *ctx, const char *name);
 
+/* Number of named rules (built-ins included); 0 when out of memory. */
+size_t agc_redact_rule_count(agc_ctx *ctx);
+/* The i-th rule's name (borrowed until rules are added) and whether it is
+ * enabled (*enabled may be NULL); NULL past the end. */
+const char *agc_redact_rule_at(agc_ctx *ctx, size_t i, bool *enabled);
+/* Number of registered secret values (their bytes are never exposed). */
+size_t agc_redact_secret_count(const agc_ctx *ctx);
+
 /* The validators behind the PII rules; digits may be separated by spaces or '-'. */
 bool agc_redact_luhn_valid(const char *text, size_t len);
 bool agc_redact_iban_valid(const char *text, size_t len);

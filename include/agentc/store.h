@@ -52,9 +52,12 @@ typedef struct agc_store_ops {
     agc_status (*steps_load)(void *self, const char *run_id, int64_t after_seq, json_t **out,
                              agc_ctx *ctx);
     void (*destroy)(void *self);
+    /* version 2 (optional, may be NULL): makes deleted content unrecoverable
+     * from the backend's files (SQLite: WAL checkpointed and truncated, VACUUM). */
+    agc_status (*compact)(void *self, agc_ctx *ctx);
 } agc_store_ops;
 
-#define AGC_STORE_OPS_VERSION 1
+#define AGC_STORE_OPS_VERSION 2
 
 /* Wraps a backend (takes ownership of self, also on failure). */
 AGC_NODISCARD agc_status agc_store_new(agc_store **out, const agc_store_ops *ops, void *self,
@@ -127,6 +130,39 @@ AGC_NODISCARD agc_status agc_store_step_append(agc_store *s, const char *run_id,
                                                const json_t *data, int64_t *seq_out);
 AGC_NODISCARD agc_status agc_store_steps_load(agc_store *s, const char *run_id, int64_t after_seq,
                                               json_t **out);
+/* ---- privacy (docs/audit.md) ------------------------------------------------------ */
+
+typedef struct agc_privacy agc_privacy;
+
+typedef enum agc_retain_content {
+    AGC_RETAIN_FULL = 0, /* content stored (after redaction) */
+    AGC_RETAIN_REDACTED, /* the same; the caller turned the PII detectors on */
+    AGC_RETAIN_NONE      /* prompts, responses, tool arguments and results: only SHA-256 + length */
+} agc_retain_content;
+
+/*
+ * Privacy settings of this handle. p (borrowed, may be NULL; it must outlive
+ * s): the content of every run that names a subject (its "subject" member) is
+ * sealed with the subject's key: the run's members other than id, agent,
+ * status, parent_id, subject and the times go into an envelope ("sealed"),
+ * and so does every step's data; reading them back opens the envelopes, or
+ * gives {"erased": true} once the key is erased. subject (copied, may be
+ * NULL): runs created through s without a "subject" member get this one.
+ * retain: what content is kept at all. AGC_ENOMEM.
+ */
+AGC_NODISCARD agc_status agc_store_set_privacy(agc_store *s, agc_privacy *p, const char *subject,
+                                               agc_retain_content retain);
+/*
+ * Deletes every run (and its steps) whose subject is subject, then compacts
+ * the backend. *n (may be NULL) = runs deleted. Errors as run_list/run_delete.
+ */
+AGC_NODISCARD agc_status agc_store_erase_subject(agc_store *s, const char *subject, size_t *n);
+/*
+ * Retention: deletes every run last updated before before_ms (and its steps),
+ * then compacts. *n (may be NULL) = runs deleted.
+ */
+AGC_NODISCARD agc_status agc_store_purge_before(agc_store *s, int64_t before_ms, size_t *n);
+
 /* The ctx the store was opened with. */
 agc_ctx *agc_store_ctx(const agc_store *s);
 

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "agentc/audit.h"
+#include "agentc/privacy.h"
 #include "agentc/secret.h"
 
 #define AGC__AUDIT_SCHEMA_VERSION 1
@@ -51,6 +52,7 @@ struct agc_audit {
     size_t npending, cap;
     int64_t pending_since_ns; /* monotonic time of the oldest pending record */
     sqlite3_stmt *st[AGC__AST_COUNT];
+    agc_privacy *privacy; /* borrowed; NULL: payloads are not sealed */
 };
 
 /* A checkpoint as stored or exported. */
@@ -72,6 +74,9 @@ agc_status agc__audit_record_object(json_t **out, const agc_audit_record *r, con
 /* out = hex SHA-256 of the canonical JSON of r without its hash. AGC_ENOMEM. */
 agc_status agc__audit_hash(char out[AGC_AUDIT_HEX_SIZE], const agc_audit_record *r,
                            const json_t *payload, agc_ctx *ctx);
+/* The same from the payload's canonical text (fast when no field needs escaping). */
+agc_status agc__audit_hash_text(char out[AGC_AUDIT_HEX_SIZE], const agc_audit_record *r,
+                                const char *payload_text, size_t payload_len, agc_ctx *ctx);
 /* Signs checkpoint (seq, hash) with sk into sig (hex). */
 void agc__audit_sign(char sig[AGC__AUDIT_SIG_HEX_SIZE], const agc_secret *sk, uint64_t seq,
                      const char *hash);
@@ -87,13 +92,22 @@ agc_status agc__audit_redact_str(char **out, const char *s, agc_ctx *ctx);
 /* Redacted copy of an object payload (NULL gives {}). AGC_EINVAL, AGC_ELIMIT, AGC_ENOMEM. */
 agc_status agc__audit_redact_payload(json_t **out, const json_t *payload, agc_ctx *ctx);
 
+/* Canonical text of the redacted payload (NULL gives {}) into *out (caller's). */
+agc_status agc__audit_redact_payload_text(char **out, size_t *len, const json_t *payload,
+                                          agc_ctx *ctx);
+
 /* Maps an SQLite failure to a status naming path and what failed. */
 agc_status agc__audit_db_error(sqlite3 *db, const char *path, int rc, const char *what,
                                agc_ctx *ctx);
+/* mkdir -p (0700) of path's parent directories. AGC_EIO, AGC_ENOMEM. */
+agc_status agc__audit_make_parents(const char *path, agc_ctx *ctx);
 /* Opens path read-only (for verify_file), checks it is an audit trail. */
 agc_status agc__audit_open_db(sqlite3 **out, const char *path, bool read_only, int busy_ms,
                               agc_ctx *ctx);
 
+/* The retention anchor (meta pruned_seq, pruned_hash); *seq 0 when never pruned. */
+agc_status agc__audit_anchor(uint64_t *seq, char hash[AGC_AUDIT_HEX_SIZE], sqlite3 *db,
+                             const char *path, agc_ctx *ctx);
 /* Loads every checkpoint in seq order into *out (caller's, agc_free). */
 agc_status agc__audit_load_cps(agc__audit_cp **out, size_t *n, sqlite3 *db, const char *path,
                                agc_ctx *ctx);

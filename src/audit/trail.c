@@ -22,6 +22,7 @@
 #include "agentc/clock.h"
 #include "agentc/json.h"
 #include "agentc/log.h"
+#include "agentc/redact.h"
 #include "audit/audit_int.h"
 
 static const char SCHEMA_V1[] =
@@ -137,7 +138,7 @@ static int bind_opt(sqlite3_stmt *st, int i, const char *v)
 /* ---- opening -------------------------------------------------------------------- */
 
 /* mkdir -p of path's parent directories (0700). */
-static agc_status make_parents(const char *path, agc_ctx *ctx)
+agc_status agc__audit_make_parents(const char *path, agc_ctx *ctx)
 {
     char *dir = agc_strdup(ctx, path);
     if (!dir)
@@ -245,7 +246,7 @@ agc_status agc__audit_open_db(sqlite3 **out, const char *path, bool read_only, i
         return agc_error_set(ctx, AGC_ENOTFOUND, "audit", "no audit trail at %s: %s", path,
                              strerror(errno));
     if (!read_only) {
-        agc_status r = make_parents(path, ctx);
+        agc_status r = agc__audit_make_parents(path, ctx);
         if (r != AGC_OK)
             return r;
         /* created 0600 before SQLite opens it, so the umask cannot widen it */
@@ -384,6 +385,12 @@ agc_status agc_audit_open(agc_audit **out, const char *path, const agc_audit_opt
     }
     if (r == AGC_OK)
         r = agc__audit_open_db(&a->db, path, a->read_only, a->busy_ms, ctx);
+    /* batched: a commit reaches the WAL without an fsync of its own (a killed
+     * process loses nothing committed; power loss may lose the last batches,
+     * never the chain's integrity); the WAL is fsynced at each checkpoint */
+    if (r == AGC_OK && a->durability == AGC_AUDIT_SYNC_BATCH && !a->read_only &&
+        sqlite3_exec(a->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+        r = db_err(a, SQLITE_ERROR, "configuring batched durability");
     if (r == AGC_OK && a->sk) {
         /* the newest signing key, for readers who have no other copy (not a trust anchor) */
         sqlite3_stmt *st = NULL;
@@ -472,7 +479,7 @@ static agc_status insert_one(agc_audit *a, const agc__audit_pending *p, uint64_t
         .prev_hash = prev,
     };
     char hash[AGC_AUDIT_HEX_SIZE];
-    agc_status st = agc__audit_hash(hash, &r, p->payload, a->ctx);
+    agc_status st = agc__audit_hash_text(hash, &r, p->payload_text, p->payload_len, a->ctx);
     sqlite3_stmt *ins = NULL;
     if (st == AGC_OK)
         st = stmt(a, AGC__AST_INSERT, &ins);
@@ -569,21 +576,137 @@ static agc_status prepare(agc_audit *a, const agc_audit_entry *e, agc__audit_pen
 {
     memset(p, 0, sizeof *p);
     p->time_ms = agc_clock_now_ms(a->ctx);
-    agc_status st = agc__audit_redact_str(&p->actor, e->actor, a->ctx);
-    if (st == AGC_OK)
-        st = agc__audit_redact_str(&p->run_id, e->run_id, a->ctx);
-    if (st == AGC_OK)
-        st = agc__audit_redact_str(&p->subject, e->subject, a->ctx);
-    if (st == AGC_OK)
-        st = agc__audit_redact_str(&p->action, e->action, a->ctx);
-    if (st == AGC_OK)
-        st = agc__audit_redact_str(&p->outcome, e->outcome, a->ctx);
-    if (st == AGC_OK)
-        st = agc__audit_redact_payload(&p->payload, e->payload, a->ctx);
-    if (st == AGC_OK)
-        st = agc_json_canonical(&p->payload_text, &p->payload_len, p->payload, a->ctx);
+    /* one redactor pass over all short fields; only a hit redacts them one by one */
+    char joined[6 * (AGC_AUDIT_FIELD_MAX + 1)];
+    size_t jn = 0;
+    const char *fields[] = {e->actor, e->run_id, e->subject, e->action, e->outcome};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        size_t n = fields[i] ? strlen(fields[i]) : 0; /* checked: <= AGC_AUDIT_FIELD_MAX */
+        memcpy(joined + jn, fields[i] ? fields[i] : "", n);
+        jn += n;
+        joined[jn++] = '\n';
+    }
+    agc_status st = AGC_OK;
+    if (!agc_redact_would_change(joined, jn, a->ctx)) {
+        char **dst[] = {&p->actor, &p->run_id, &p->subject, &p->action, &p->outcome};
+        for (size_t i = 0; st == AGC_OK && i < sizeof fields / sizeof *fields; i++)
+            if (fields[i] && !(*dst[i] = agc_strdup(a->ctx, fields[i])))
+                st = AGC_ENOMEM;
+    } else {
+        st = agc__audit_redact_str(&p->actor, e->actor, a->ctx);
+        if (st == AGC_OK)
+            st = agc__audit_redact_str(&p->run_id, e->run_id, a->ctx);
+        if (st == AGC_OK)
+            st = agc__audit_redact_str(&p->subject, e->subject, a->ctx);
+        if (st == AGC_OK)
+            st = agc__audit_redact_str(&p->action, e->action, a->ctx);
+        if (st == AGC_OK)
+            st = agc__audit_redact_str(&p->outcome, e->outcome, a->ctx);
+    }
+    if (st != AGC_OK) {
+        pending_clear(a, p);
+        return st;
+    }
+    st = agc__audit_redact_payload_text(&p->payload_text, &p->payload_len, e->payload, a->ctx);
+    if (st == AGC_OK && a->privacy && p->subject && strncmp(p->action, "consent.", 8) != 0 &&
+        strncmp(p->action, "erasure", 7) != 0) {
+        /* personal content: only its envelope is hashed, buffered or written */
+        json_t *env = NULL;
+        st = agc_privacy_seal(&env, a->privacy, p->subject, p->payload_text, p->payload_len);
+        if (st == AGC_OK) {
+            agc_memzero(p->payload_text, p->payload_len);
+            agc_free(a->ctx, p->payload_text);
+            p->payload_text = NULL;
+            st = agc_json_canonical(&p->payload_text, &p->payload_len, env, a->ctx);
+            agc_ctx *prev = agc_json_enter(a->ctx);
+            json_decref(env);
+            agc_json_leave(prev);
+        }
+    }
     if (st != AGC_OK)
         pending_clear(a, p);
+    return st;
+}
+
+void agc_audit_set_privacy(agc_audit *a, agc_privacy *p)
+{
+    a->privacy = p;
+}
+
+agc_status agc_audit_prune(agc_audit *a, int64_t before_ms, uint64_t *deleted)
+{
+    if (deleted)
+        *deleted = 0;
+    if (a->read_only)
+        return agc_error_set(a->ctx, AGC_EINVAL, "audit", "%s was opened read-only", a->path);
+    agc_status st = agc_audit_flush(a);
+    if (st == AGC_OK)
+        st = exec_id(a, AGC__AST_BEGIN, "starting the prune");
+    if (st != AGC_OK)
+        return st;
+    /* never the last record: the chain continues from it */
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(a->db,
+                                "SELECT seq, hash FROM records WHERE time_ms < ?1 AND seq < "
+                                "(SELECT max(seq) FROM records) ORDER BY seq DESC LIMIT 1",
+                                -1, &q, NULL);
+    int64_t cut = 0;
+    char hash[AGC_AUDIT_HEX_SIZE] = "";
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, before_ms);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            cut = sqlite3_column_int64(q, 0);
+            const char *h = (const char *)sqlite3_column_text(q, 1);
+            if (agc__audit_is_hash(h))
+                memcpy(hash, h, sizeof hash);
+            rc = SQLITE_DONE;
+        }
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        st = db_err(a, rc, "finding records to prune");
+    if (st == AGC_OK && cut > 0 && !hash[0])
+        st = agc_error_set(a->ctx, AGC_EIO, "audit", "%s: record %lld has a malformed hash",
+                           a->path, (long long)cut);
+    uint64_t n = 0;
+    if (st == AGC_OK && cut > 0) {
+        char *sql = agc_sprintf(a->ctx,
+                                "DELETE FROM checkpoints WHERE seq <= %lld;"
+                                "INSERT OR REPLACE INTO meta(key, value) VALUES('pruned_seq', "
+                                "'%lld'), ('pruned_hash', '%s');"
+                                "DELETE FROM records WHERE seq <= %lld;",
+                                (long long)cut, (long long)cut, hash, (long long)cut);
+        if (!sql)
+            st = AGC_ENOMEM;
+        else {
+            rc = sqlite3_exec(a->db, sql, NULL, NULL, NULL);
+            n = (uint64_t)sqlite3_changes(a->db);
+            agc_free(a->ctx, sql);
+            if (rc != SQLITE_OK)
+                st = db_err(a, rc, "pruning");
+        }
+    }
+    st = tx_end(a, st);
+    if (st != AGC_OK || cut == 0)
+        return st;
+    /* the purge confirms the anchor inside the chain (verify requires it) */
+    agc_ctx *prev = agc_json_enter(a->ctx);
+    json_t *pl = json_pack("{s:I, s:s, s:I}", "pruned_through", (json_int_t)cut, "pruned_hash",
+                           hash, "before_ms", (json_int_t)before_ms);
+    agc_json_leave(prev);
+    if (!pl)
+        return AGC_ENOMEM;
+    agc_audit_entry e = {
+        .actor = "agentc", .action = "retention.purge", .outcome = "ok", .payload = pl};
+    st = agc_audit_append(a, &e, NULL);
+    if (st == AGC_OK)
+        st = agc_audit_flush(a);
+    prev = agc_json_enter(a->ctx);
+    json_decref(pl);
+    agc_json_leave(prev);
+    if (st == AGC_OK && deleted)
+        *deleted = n;
     return st;
 }
 

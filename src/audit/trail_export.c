@@ -170,7 +170,18 @@ static agc_status put_checkpoints(export_state *x)
 {
     agc__audit_cp *cps = NULL;
     size_t n = 0;
-    agc_status st = agc__audit_load_cps(&cps, &n, x->a->db, x->a->path, x->a->ctx);
+    uint64_t aseq = 0;
+    char ahash[AGC_AUDIT_HEX_SIZE];
+    agc_status st = agc__audit_anchor(&aseq, ahash, x->a->db, x->a->path, x->a->ctx);
+    if (st == AGC_OK && aseq) {
+        /* a pruned trail: the anchor line stands for the deleted prefix */
+        char line[160];
+        int len = snprintf(line, sizeof line, "{\"pruned_hash\":\"%s\",\"pruned_through\":%llu}\n",
+                           ahash, (unsigned long long)aseq);
+        st = write_all(x, line, (size_t)len);
+    }
+    if (st == AGC_OK)
+        st = agc__audit_load_cps(&cps, &n, x->a->db, x->a->path, x->a->ctx);
     for (size_t i = 0; st == AGC_OK && i < n; i++) {
         char *line = NULL;
         size_t len = 0;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "agentc/alloc.h"
+#include "agentc/buf.h"
 #include "agentc/json.h"
 #include "agentc/redact.h"
 #include "audit/audit_int.h"
@@ -83,6 +84,77 @@ agc_status agc__audit_hash(char out[AGC_AUDIT_HEX_SIZE], const agc_audit_record 
     agc_ctx *prev = agc_json_enter(ctx);
     json_decref(o);
     agc_json_leave(prev);
+    return st;
+}
+
+/* Whether s is null or only printable ASCII without '"' and '\\' (its canonical form is itself). */
+static bool plain(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
+static void put_field(agc_buf *b, const char *name, const char *v, agc_status *st)
+{
+    if (*st != AGC_OK)
+        return;
+    *st = agc_buf_append(b, name, strlen(name));
+    if (*st == AGC_OK && !v)
+        *st = agc_buf_append(b, "null", 4);
+    else if (*st == AGC_OK) {
+        *st = agc_buf_putc(b, '"');
+        if (*st == AGC_OK)
+            *st = agc_buf_append(b, v, strlen(v));
+        if (*st == AGC_OK)
+            *st = agc_buf_putc(b, '"');
+    }
+}
+
+agc_status agc__audit_hash_text(char out[AGC_AUDIT_HEX_SIZE], const agc_audit_record *r,
+                                const char *payload_text, size_t payload_len, agc_ctx *ctx)
+{
+    out[0] = '\0';
+    if (!plain(r->action) || !plain(r->actor) || !plain(r->outcome) || !plain(r->prev_hash) ||
+        !plain(r->run_id) || !plain(r->subject)) {
+        /* some field needs escaping: the general path */
+        json_t *payload = NULL;
+        agc_status st = agc_json_parse(&payload, payload_text, payload_len, "audit payload", ctx);
+        if (st == AGC_OK)
+            st = agc__audit_hash(out, r, payload, ctx);
+        agc_ctx *prev = agc_json_enter(ctx);
+        json_decref(payload);
+        agc_json_leave(prev);
+        return st;
+    }
+    /* the canonical text of agc__audit_record_object, written directly (keys sorted) */
+    agc_buf b;
+    agc_buf_init(&b, ctx, 0);
+    agc_status st = agc_buf_reserve(&b, payload_len + 512);
+    char num[64];
+    put_field(&b, "{\"action\":", r->action, &st);
+    put_field(&b, ",\"actor\":", r->actor, &st);
+    put_field(&b, ",\"outcome\":", r->outcome, &st);
+    if (st == AGC_OK)
+        st = agc_buf_append(&b, ",\"payload\":", 11);
+    if (st == AGC_OK)
+        st = agc_buf_append(&b, payload_text, payload_len);
+    put_field(&b, ",\"prev_hash\":", r->prev_hash, &st);
+    put_field(&b, ",\"run_id\":", r->run_id, &st);
+    int n = snprintf(num, sizeof num, ",\"seq\":%" PRIu64, r->seq);
+    if (st == AGC_OK)
+        st = agc_buf_append(&b, num, (size_t)n);
+    put_field(&b, ",\"subject\":", r->subject, &st);
+    n = snprintf(num, sizeof num, ",\"time\":%" PRId64 "}", r->time_ms);
+    if (st == AGC_OK)
+        st = agc_buf_append(&b, num, (size_t)n);
+    if (st == AGC_OK) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, (const unsigned char *)b.data, b.len);
+        sodium_bin2hex(out, AGC_AUDIT_HEX_SIZE, h, sizeof h);
+    }
+    agc_buf_free(&b);
     return st;
 }
 
@@ -294,6 +366,33 @@ static agc_status redact_tree(json_t **out, const json_t *v, int depth, agc_ctx 
         if (st == AGC_ENOMEM)
             agc_error_set(ctx, AGC_ENOMEM, "audit", "out of memory redacting a payload");
     }
+    return st;
+}
+
+agc_status agc__audit_redact_payload_text(char **out, size_t *len, const json_t *payload,
+                                          agc_ctx *ctx)
+{
+    *out = NULL;
+    *len = 0;
+    if (payload && json_is_object(payload)) {
+        /* fast path: nothing escaped and nothing to redact in the canonical text
+         * means no string, key or number holds anything the redactor matches */
+        agc_status st = agc_json_canonical(out, len, payload, ctx);
+        if (st != AGC_OK)
+            return st;
+        if (!memchr(*out, '\\', *len) && !agc_redact_would_change(*out, *len, ctx))
+            return AGC_OK;
+        agc_free(ctx, *out);
+        *out = NULL;
+        *len = 0;
+    }
+    json_t *tree = NULL;
+    agc_status st = agc__audit_redact_payload(&tree, payload, ctx);
+    if (st == AGC_OK)
+        st = agc_json_canonical(out, len, tree, ctx);
+    agc_ctx *prev = agc_json_enter(ctx);
+    json_decref(tree);
+    agc_json_leave(prev);
     return st;
 }
 

@@ -19,6 +19,7 @@ typedef struct audit_sink {
     char *actor;
     char *subject;
     bool include_content;
+    json_t *fields; /* per-field policies, or NULL */
 } audit_sink;
 
 /* Replaces member key of o by {"sha256": hex, "bytes": n} of its canonical text. */
@@ -102,6 +103,10 @@ static agc_status sink_emit(void *self, const agc_event *ev)
         rc |= digest_member(payload, "arguments", ctx);
         rc |= digest_member(payload, "output", ctx);
     }
+    agc_json_leave(prev);
+    if (rc == 0 && s->fields && agc_privacy_apply_fields(payload, s->fields, ctx) != AGC_OK)
+        rc = -1;
+    prev = agc_json_enter(ctx);
     if (rc == 0 && ev->agent)
         rc |= json_object_set_new(payload, "agent", json_string(ev->agent));
     if (rc == 0)
@@ -154,6 +159,9 @@ static void sink_destroy(void *self)
     agc_ctx *ctx = s->a->ctx;
     agc_free(ctx, s->actor);
     agc_free(ctx, s->subject);
+    agc_ctx *prev = agc_json_enter(ctx);
+    json_decref(s->fields);
+    agc_json_leave(prev);
     agc_free(ctx, s);
 }
 
@@ -171,7 +179,7 @@ agc_status agc_audit_sink_new(agc_event_sink **out, agc_audit *a, const agc_audi
     agc_audit_sink_opts dflt = AGC_AUDIT_SINK_OPTS_INIT;
     if (!opts)
         opts = &dflt;
-    if (opts->version != AGC_AUDIT_SINK_OPTS_VERSION)
+    if (opts->version != AGC_AUDIT_SINK_OPTS_VERSION && opts->version != 1)
         return agc_error_set(ctx, AGC_EINVAL, "audit",
                              "agc_audit_sink_opts version %u is not supported (%d)", opts->version,
                              AGC_AUDIT_SINK_OPTS_VERSION);
@@ -184,6 +192,26 @@ agc_status agc_audit_sink_new(agc_event_sink **out, agc_audit *a, const agc_audi
         s->actor = agc_strdup(ctx, opts->actor);
     if (opts->subject)
         s->subject = agc_strdup(ctx, opts->subject);
+    if (opts->version >= 2 && opts->fields) {
+        agc_field_policy fp;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)opts->fields, k, v)
+        {
+            if (!agc_field_policy_parse(&fp, json_string_value(v))) {
+                sink_destroy(s);
+                return agc_error_set(ctx, AGC_EINVAL, "audit",
+                                     "field policy for %s must be keep, redact, hash or drop", k);
+            }
+        }
+        agc_ctx *prev = agc_json_enter(ctx);
+        s->fields = json_deep_copy(opts->fields);
+        agc_json_leave(prev);
+        if (!s->fields) {
+            sink_destroy(s);
+            return AGC_ENOMEM;
+        }
+    }
     if ((opts->actor && !s->actor) || (opts->subject && !s->subject)) {
         sink_destroy(s);
         return AGC_ENOMEM;

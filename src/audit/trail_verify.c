@@ -33,7 +33,20 @@ typedef struct verifier {
     uint64_t expect; /* the next seq */
     char prev[AGC_AUDIT_HEX_SIZE];
     bool done; /* a problem was reported */
+    /* retention: records up to anchor_seq were pruned; anchor_hash was the last one's hash */
+    uint64_t anchor_seq;
+    char anchor_hash[AGC_AUDIT_HEX_SIZE];
+    bool anchor_ok; /* a retention.purge record in the chain confirms the anchor */
 } verifier;
+
+/* Starts the chain after a pruned prefix (the purge record must confirm it). */
+static void set_anchor(verifier *v, uint64_t seq, const char *hash)
+{
+    v->anchor_seq = seq;
+    memcpy(v->anchor_hash, hash, AGC_AUDIT_HEX_SIZE);
+    v->expect = seq + 1;
+    memcpy(v->prev, hash, AGC_AUDIT_HEX_SIZE);
+}
 
 static void fail(verifier *v, uint64_t bad_seq, const char *fmt, ...) AGC_PRINTF(3, 4);
 static void fail(verifier *v, uint64_t bad_seq, const char *fmt, ...)
@@ -157,6 +170,11 @@ static agc_status verify_record(verifier *v, const agc_audit_record *r, const js
         v->res->last_checkpoint = cp->seq;
         v->icp++;
     }
+    if (v->anchor_seq && strcmp(r->action, "retention.purge") == 0 &&
+        json_integer_value(json_object_get(payload, "pruned_through")) ==
+            (json_int_t)v->anchor_seq &&
+        strcmp(agc_json_str(payload, "pruned_hash", ""), v->anchor_hash) == 0)
+        v->anchor_ok = true;
     memcpy(v->prev, hash, sizeof hash);
     memcpy(v->res->last_hash, hash, sizeof hash);
     v->res->last_seq = r->seq;
@@ -174,6 +192,11 @@ static void verifier_finish(verifier *v)
                  "trail ends at %" PRIu64 " but checkpoint %" PRIu64 " was signed (truncated)",
                  last, cp->seq);
     }
+    if (!v->done && v->anchor_seq && !v->anchor_ok)
+        fail(v, v->anchor_seq + 1,
+             "trail starts at record %" PRIu64 " after a pruned prefix that no retention.purge "
+             "record confirms (records deleted)",
+             v->anchor_seq + 1);
     if (!v->done && v->opts->min_seq > last)
         fail(v, 0, "trail ends at %" PRIu64 " but record %" PRIu64 " is known to exist (truncated)",
              last, v->opts->min_seq);
@@ -191,6 +214,35 @@ static void verifier_finish(verifier *v)
 }
 
 /* ---- the SQLite trail ------------------------------------------------------------- */
+
+agc_status agc__audit_anchor(uint64_t *seq, char hash[AGC_AUDIT_HEX_SIZE], sqlite3 *db,
+                             const char *path, agc_ctx *ctx)
+{
+    *seq = 0;
+    hash[0] = '\0';
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+                                "'pruned_seq'), (SELECT value FROM meta WHERE key = 'pruned_hash')",
+                                -1, &q, NULL);
+    agc_status st = AGC_OK;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(q, 0);
+        const char *h = (const char *)sqlite3_column_text(q, 1);
+        if (n > 0 && agc__audit_is_hash(h)) {
+            *seq = (uint64_t)n;
+            memcpy(hash, h, AGC_AUDIT_HEX_SIZE);
+        } else if (n > 0 || h) {
+            st =
+                agc_error_set(ctx, AGC_EIO, "audit", "%s: the retention anchor is malformed", path);
+        }
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(q);
+    if (st == AGC_OK && rc != SQLITE_DONE)
+        st = agc__audit_db_error(db, path, rc, "reading the retention anchor", ctx);
+    return st;
+}
 
 agc_status agc__audit_load_cps(agc__audit_cp **out, size_t *n, sqlite3 *db, const char *path,
                                agc_ctx *ctx)
@@ -252,6 +304,13 @@ static agc_status verify_db(agc_audit_verify_result *res, sqlite3 *db, const cha
         return agc__audit_db_error(db, path, rc, "starting a read transaction", ctx);
     st = agc__audit_load_cps(&v.cps, &v.ncp, db, path, ctx);
     sqlite3_stmt *q = NULL;
+    if (st == AGC_OK) {
+        char ahash[AGC_AUDIT_HEX_SIZE];
+        uint64_t aseq = 0;
+        st = agc__audit_anchor(&aseq, ahash, db, path, ctx);
+        if (st == AGC_OK && aseq)
+            set_anchor(&v, aseq, ahash);
+    }
     if (st == AGC_OK) {
         rc = sqlite3_prepare_v2(db,
                                 "SELECT seq, time_ms, actor, run_id, subject, action, outcome, "
@@ -393,6 +452,17 @@ static agc_status jsonl_line(verifier *v, const json_t *o, unsigned long lineno,
 {
     if (!json_is_object(o)) {
         fail(v, 0, "line %lu: not a JSON object", lineno);
+        return AGC_OK;
+    }
+    if (json_object_get(o, "pruned_through")) {
+        const char *h = agc_json_str(o, "pruned_hash", NULL);
+        json_int_t n = json_integer_value(json_object_get(o, "pruned_through"));
+        if (*in_records || v->anchor_seq || n < 1 || !h || !agc__audit_is_hash(h) ||
+            json_object_size(o) != 2) {
+            fail(v, 0, "line %lu: malformed or misplaced pruned_through line", lineno);
+            return AGC_OK;
+        }
+        set_anchor(v, (uint64_t)n, h);
         return AGC_OK;
     }
     if (json_object_get(o, "checkpoint")) {

@@ -21,7 +21,7 @@
 
 #define USAGE                                                                                      \
     "chat [AGENT_FILE] [--approve deny|reads|all] [--model M] [--provider P] [--store PATH] "      \
-    "[--audit PATH] [--record CASSETTE] [--cassette CASSETTE]"
+    "[--audit PATH] [--record CASSETTE] [--cassette CASSETTE] [--subject S --purpose P]"
 #define LINE_MAX_BYTES ((size_t)64 * 1024)
 
 typedef struct chat {
@@ -192,12 +192,14 @@ int agc_cmd_chat(int argc, char **argv)
         {"record", required_argument, NULL, 'r'},
         {"cassette", required_argument, NULL, 'c'},
         {"audit", required_argument, NULL, 'A'},
+        {"subject", required_argument, NULL, 'S'},
+        {"purpose", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     agc_cli_host_opts ho = {0};
     chat c = {0};
-    const char *model = NULL;
+    const char *model = NULL, *subject = NULL, *purpose = NULL;
     optind = 1;
     opterr = 0;
     int o;
@@ -221,6 +223,12 @@ int agc_cmd_chat(int argc, char **argv)
             break;
         case 'A':
             ho.audit_path = optarg;
+            break;
+        case 'S':
+            subject = optarg;
+            break;
+        case 'P':
+            purpose = optarg;
             break;
         case 'r':
             c.record = optarg;
@@ -253,6 +261,10 @@ int agc_cmd_chat(int argc, char **argv)
     c.h = agc_cli_host_open(&ho, &rc);
     if (!c.h)
         return rc;
+    if (agc_cli_host_set_subject(c.h, subject, purpose) != AGC_CLI_OK) {
+        agc_cli_host_close(c.h);
+        return AGC_CLI_FAIL;
+    }
     c.ctx = agc_cli_host_ctx(c.h);
     c.prompt = isatty(STDIN_FILENO);
     char *line = agc_malloc(c.ctx, LINE_MAX_BYTES);
@@ -266,6 +278,8 @@ int agc_cmd_chat(int argc, char **argv)
         goto done;
     rc = agc_cli_host_provider(c.h, agc_agent_def_provider(c.def), current_model(&c), c.cassette,
                                c.record, &p);
+    if (rc == AGC_CLI_OK) /* trail, privacy and consent before the first session is stored */
+        rc = agc_cli_host_audit(c.h, c.def);
     if (rc != AGC_CLI_OK)
         goto done;
     if (c.prompt) {

@@ -28,6 +28,7 @@
 #include "agentc/buf.h"
 #include "agentc/event.h"
 #include "agentc/json.h"
+#include "agentc/privacy.h"
 #include "agentc/runtime.h"
 #include "agentc/store.h"
 #include "cli.h"
@@ -59,6 +60,8 @@ struct agc_cli_host {
     bool audit_done;          /* agc_cli_host_audit ran (successfully) */
     agc_audit *audit;         /* NULL: no trail (disabled) */
     agc_event_sink *audit_sk; /* owned by the bus; kept to count dropped events */
+    char *subject, *purpose;  /* --subject / --purpose (privacy_cli.c) */
+    agc_privacy *privacy;     /* opened by the privacy section or a subject */
     bool json;
     bool interactive;
     bool explicit_store; /* --store was given: repeat it in hints */
@@ -202,8 +205,11 @@ void agc_cli_host_close(agc_cli_host *h)
     agc_event_bus_free(h->bus); /* frees the audit sink: before the trail it writes to */
     agc_audit_close(h->audit);
     agc_store_close(h->store);
+    agc_privacy_close(h->privacy);
     pthread_mutex_destroy(&h->mu);
     agc_ctx *ctx = h->ctx;
+    agc_free(ctx, h->subject);
+    agc_free(ctx, h->purpose);
     agc_free(ctx, h->audit_flag);
     agc_free(ctx, h->store_path);
     agc_free(ctx, h);
@@ -293,15 +299,28 @@ static char *audit_default_path(agc_ctx *ctx)
     return agc_sprintf(ctx, "%s/.local/share/agentc/audit.db", home);
 }
 
+int agc_cli_host_set_subject(agc_cli_host *h, const char *subject, const char *purpose)
+{
+    if ((subject && !(h->subject = agc_strdup(h->ctx, subject))) ||
+        (purpose && !(h->purpose = agc_strdup(h->ctx, purpose))))
+        return AGC_CLI_FAIL;
+    return AGC_CLI_OK;
+}
+
 int agc_cli_host_audit(agc_cli_host *h, const agc_agent_def *def)
 {
     if (h->audit_done)
         return AGC_CLI_OK;
     agc_ctx *ctx = h->ctx;
     const json_t *cfg = def ? json_object_get(agc_agent_def_json(def), "audit") : NULL;
+    agc_cli_privacy_setup_args pa = {ctx,        def ? agc_agent_def_json(def) : NULL,
+                                     h->subject, h->purpose,
+                                     h->store,   NULL,
+                                     NULL,       &h->privacy};
     if (!h->audit_flag && !agc_json_bool(cfg, "enabled", true)) {
-        h->audit_done = true;
-        return AGC_CLI_OK;
+        int pc = agc_cli_privacy_setup(&pa);
+        h->audit_done = pc == AGC_CLI_OK;
+        return pc;
     }
     agc_audit_opts ao = AGC_AUDIT_OPTS_INIT;
     const char *dur = agc_json_str(cfg, "durability", "full");
@@ -315,13 +334,20 @@ int agc_cli_host_audit(agc_cli_host *h, const agc_agent_def *def)
                                : audit_default_path(ctx);
     agc_event_sink *sink = NULL;
     agc_audit_sink_opts so = AGC_AUDIT_SINK_OPTS_INIT;
-    if (!path || agc_audit_open(&h->audit, path, &ao, ctx) != AGC_OK ||
-        agc_audit_sink_new(&sink, h->audit, &so) != AGC_OK) {
-        agc_cli_error(ctx, "cannot open the audit trail%s%s", path ? " " : "", path ? path : "");
+    int pc = AGC_CLI_OK;
+    if (path && agc_audit_open(&h->audit, path, &ao, ctx) == AGC_OK) {
+        pa.audit = h->audit;
+        pa.sink = &so;
+        pc = agc_cli_privacy_setup(&pa);
+    }
+    if (pc != AGC_CLI_OK || !h->audit || agc_audit_sink_new(&sink, h->audit, &so) != AGC_OK) {
+        if (pc == AGC_CLI_OK)
+            agc_cli_error(ctx, "cannot open the audit trail%s%s", path ? " " : "",
+                          path ? path : "");
         agc_free(ctx, path);
         agc_audit_close(h->audit);
         h->audit = NULL;
-        return AGC_CLI_FAIL;
+        return pc != AGC_CLI_OK ? pc : AGC_CLI_FAIL;
     }
     agc_free(ctx, path);
     if (agc_event_bus_add_sink(h->bus, sink, AGC_AUDIT_EVENT_MASK) != AGC_OK) {
@@ -441,7 +467,8 @@ int agc_cli_host_drive(agc_cli_host *h, agc_run *run)
 
 #define USAGE                                                                                      \
     "run [AGENT_FILE] [TASK|-] [--json] [-q] [--approve deny|reads|all] [--model M] "              \
-    "[--provider P] [--store PATH] [--audit PATH] [--record CASSETTE] [--cassette CASSETTE]"
+    "[--provider P] [--store PATH] [--audit PATH] [--record CASSETTE] [--cassette CASSETTE] "      \
+    "[--subject S --purpose P]"
 
 typedef struct run_args {
     const char *agent;
@@ -450,6 +477,7 @@ typedef struct run_args {
     const char *provider;
     const char *record;
     const char *cassette;
+    const char *subject, *purpose;
     agc_cli_host_opts host;
 } run_args;
 
@@ -476,6 +504,8 @@ static int parse_args(run_args *a, int argc, char **argv)
         {"record", required_argument, NULL, 'r'},
         {"cassette", required_argument, NULL, 'c'},
         {"audit", required_argument, NULL, 'A'},
+        {"subject", required_argument, NULL, 'S'},
+        {"purpose", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -516,6 +546,12 @@ static int parse_args(run_args *a, int argc, char **argv)
             break;
         case 'r':
             a->record = optarg;
+            break;
+        case 'S':
+            a->subject = optarg;
+            break;
+        case 'P':
+            a->purpose = optarg;
             break;
         case 'c':
             a->cassette = optarg;
@@ -668,6 +704,9 @@ int agc_cmd_run(int argc, char **argv)
     char *stdin_task = NULL;
     agc_agent_def *def = NULL;
     agc_run *run = NULL;
+    rc = agc_cli_host_set_subject(h, a.subject, a.purpose);
+    if (rc != AGC_CLI_OK)
+        goto done;
     rc = AGC_CLI_FAIL;
     if (!a.task || strcmp(a.task, "-") == 0) {
         stdin_task = read_task(ctx);

@@ -34,5 +34,13 @@ const agc_cli_cmd agc_cli_commands[] = {
      "list a source file's functions, classes, methods and types with line ranges"},
     {"map", agc_cmd_map, "map [--budget N] [--focus FILE|SYMBOL]... [--task TEXT] [--dir DIR]",
      "print the repo map: the most relevant definitions that fit a token budget"},
+    {"consent", agc_cmd_consent, "consent grant|revoke|list [SUBJECT] [PURPOSE]",
+     "record, withdraw or list data subjects' consents"},
+    {"erase", agc_cmd_erase, "erase SUBJECT [OPTIONS]",
+     "erase a data subject (crypto-shredding; the erasure is audited)"},
+    {"retention", agc_cmd_retention, "retention purge [AGENT_FILE] [OPTIONS]",
+     "delete sessions and audit records past their retention"},
+    {"compliance", agc_cmd_compliance, "compliance report [AGENT_FILE] [--json]",
+     "report subjects, consents, erasures, retention and redaction from real state"},
     {NULL, NULL, NULL, NULL},
 };

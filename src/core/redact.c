@@ -423,6 +423,30 @@ agc_status agc_redact_enable_pii(agc_ctx *ctx, bool on)
     return AGC_OK;
 }
 
+size_t agc_redact_rule_count(agc_ctx *ctx)
+{
+    agc_status s;
+    redact_state *st = ready_state(ctx, &s);
+    return st ? st->nrules : 0;
+}
+
+const char *agc_redact_rule_at(agc_ctx *ctx, size_t i, bool *enabled)
+{
+    agc_status s;
+    redact_state *st = ready_state(ctx, &s);
+    if (!st || i >= st->nrules)
+        return NULL;
+    if (enabled)
+        *enabled = st->rules[i].enabled;
+    return st->rules[i].name;
+}
+
+size_t agc_redact_secret_count(const agc_ctx *ctx)
+{
+    redact_state *st = agc__ctx_ext(ctx, AGC__EXT_REDACT);
+    return st ? st->nsecrets : 0;
+}
+
 size_t agc_redact_hits(const agc_ctx *ctx, const char *name)
 {
     redact_state *st = agc__ctx_ext(ctx, AGC__EXT_REDACT);

@@ -601,6 +601,20 @@ static void sq_destroy(void *self)
     agc_free(s->ctx, s);
 }
 
+/* Deleted rows leave no old page image: secure_delete zeroed freed cells; the WAL
+ * (which holds older images) is checkpointed and truncated, and VACUUM rebuilds the file. */
+static agc_status sq_compact(void *self, agc_ctx *ctx)
+{
+    sq_store *s = self;
+    pthread_mutex_lock(&s->mu);
+    int rc = sqlite3_exec(
+        s->db, "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);", NULL,
+        NULL, NULL);
+    agc_status r = rc == SQLITE_OK ? AGC_OK : db_error(s, rc, "compacting after a delete", ctx);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
 static const agc_store_ops SQLITE_OPS = {
     .version = AGC_STORE_OPS_VERSION,
     .name = "sqlite",
@@ -612,6 +626,7 @@ static const agc_store_ops SQLITE_OPS = {
     .step_append = sq_step_append,
     .steps_load = sq_steps_load,
     .destroy = sq_destroy,
+    .compact = sq_compact,
 };
 
 /* mkdir -p of path's parent directories (mode 0700 for the ones created). */
@@ -755,8 +770,10 @@ static agc_status configure(sq_store *s, agc_store_sync sync, agc_ctx *ctx)
         return db_error(s, rc, "enabling the WAL journal", ctx);
     rc = sqlite3_exec(s->db,
                       sync == AGC_STORE_SYNC_FULL
-                          ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
-                          : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                          ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                            " PRAGMA secure_delete = ON"
+                          : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                            " PRAGMA secure_delete = ON",
                       NULL, NULL, NULL);
     return rc == SQLITE_OK ? AGC_OK : db_error(s, rc, "configuring the connection", ctx);
 }

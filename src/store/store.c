@@ -16,12 +16,6 @@
 #include "agentc/store.h"
 #include "store/store_int.h"
 
-struct agc_store {
-    const agc_store_ops *ops;
-    void *self;
-    agc_ctx *ctx;
-};
-
 /* Redacted values nested deeper than this are refused (canonical JSON stops at 2048). */
 #define REDACT_MAX_DEPTH 2048
 
@@ -288,7 +282,7 @@ static agc_status redact_json(json_t **out, const json_t *v, agc_ctx *ctx)
 agc_status agc_store_new(agc_store **out, const agc_store_ops *ops, void *self, agc_ctx *ctx)
 {
     *out = NULL;
-    if (!ops || ops->version != AGC_STORE_OPS_VERSION) {
+    if (!ops || ops->version < 1 || ops->version > AGC_STORE_OPS_VERSION) {
         /* ownership of self was taken; destroy keeps its place in every version */
         if (ops && ops->destroy)
             ops->destroy(self);
@@ -314,6 +308,7 @@ void agc_store_close(agc_store *s)
         return;
     if (s->ops->destroy)
         s->ops->destroy(s->self);
+    agc__store_privacy_free(s);
     agc_free(s->ctx, s);
 }
 
@@ -371,6 +366,8 @@ agc_status agc_store_run_create(agc_store *s, const json_t *run)
                            "run id \"%s\" looks like a secret to the redactor; choose another id",
                            id);
     else
+        st = agc__store_protect_run(s, &red);
+    if (st == AGC_OK)
         st = s->ops->run_create(s->self, red, ctx);
     json_decref(red);
     return st;
@@ -403,7 +400,9 @@ agc_status agc_store_run_update(agc_store *s, const char *run_id, const json_t *
     st = redact_json(&red, patch, ctx);
     if (st != AGC_OK)
         return st;
-    st = s->ops->run_update(s->self, run_id, red, ctx);
+    st = agc__store_protect_patch(s, run_id, &red);
+    if (st == AGC_OK)
+        st = s->ops->run_update(s->self, run_id, red, ctx);
     json_decref(red);
     return st;
 }
@@ -416,7 +415,14 @@ agc_status agc_store_run_get(agc_store *s, const char *run_id, json_t **out)
         return st;
     if (!s->ops->run_get)
         return unsupported(s, "run_get");
-    return s->ops->run_get(s->self, run_id, out, s->ctx);
+    st = s->ops->run_get(s->self, run_id, out, s->ctx);
+    if (st == AGC_OK)
+        st = agc__store_open_run(s, *out);
+    if (st != AGC_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 static agc_status check_filter(const json_t *filter, agc_ctx *ctx)
@@ -459,7 +465,20 @@ agc_status agc_store_run_list(agc_store *s, const json_t *filter, json_t **out)
         return st;
     if (!s->ops->run_list)
         return unsupported(s, "run_list");
-    return s->ops->run_list(s->self, filter, out, s->ctx);
+    st = s->ops->run_list(s->self, filter, out, s->ctx);
+    size_t i;
+    json_t *doc;
+    json_array_foreach(st == AGC_OK ? *out : NULL, i, doc)
+    {
+        st = agc__store_open_run(s, doc);
+        if (st != AGC_OK)
+            break;
+    }
+    if (st != AGC_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 agc_status agc_store_run_delete(agc_store *s, const char *run_id)
@@ -494,6 +513,11 @@ agc_status agc_store_step_append(agc_store *s, const char *run_id, const char *k
         if (st != AGC_OK)
             return st;
     }
+    st = agc__store_protect_step(s, run_id, &red);
+    if (st != AGC_OK) {
+        json_decref(red);
+        return st;
+    }
     int64_t seq = 0;
     st = s->ops->step_append(s->self, run_id, kind, red ? red : json_null(), &seq, ctx);
     json_decref(red);
@@ -510,7 +534,14 @@ agc_status agc_store_steps_load(agc_store *s, const char *run_id, int64_t after_
         return st;
     if (!s->ops->steps_load)
         return unsupported(s, "steps_load");
-    return s->ops->steps_load(s->self, run_id, after_seq < 0 ? 0 : after_seq, out, s->ctx);
+    st = s->ops->steps_load(s->self, run_id, after_seq < 0 ? 0 : after_seq, out, s->ctx);
+    if (st == AGC_OK)
+        st = agc__store_open_steps(s, run_id, *out);
+    if (st != AGC_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* ---- default path ------------------------------------------------------------------ */
