@@ -42,5 +42,6 @@ int agc_cmd_approve(int argc, char **argv);
 int agc_cmd_init(int argc, char **argv);
 int agc_cmd_sandbox(int argc, char **argv);
 int agc_cmd_audit(int argc, char **argv);
+int agc_cmd_mcp(int argc, char **argv);
 
 #endif

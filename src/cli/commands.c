@@ -24,5 +24,7 @@ const agc_cli_cmd agc_cli_commands[] = {
      "compile, inspect or run a WebAssembly tool in the sandbox"},
     {"audit", agc_cmd_audit, "audit verify|show|export|stats|append|keygen [OPTIONS]",
      "verify, inspect or export the tamper-evident audit trail (--help for options)"},
+    {"mcp", agc_cmd_mcp, "mcp serve|list|call [OPTIONS]",
+     "serve agentc's tools over MCP, or list/call an MCP server's tools (--help)"},
     {NULL, NULL, NULL, NULL},
 };
