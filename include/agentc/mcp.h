@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * Model Context Protocol: transports (a vtable; stdio here, Streamable HTTP
- * later), a peer session (request/response correlation, timeouts,
- * cancellation, progress, ping, a message size cap, malformed input answered
- * with JSON-RPC errors while the connection stays usable), and the client and
- * server built on it (initialize handshake with version negotiation,
- * capabilities, tools/list with cursors, tools/call, logging).
+ * in mcp_http_server.h and the client's header), a peer session
+ * (request/response correlation, timeouts, cancellation, progress, ping, a
+ * message size cap, malformed input answered with JSON-RPC errors while the
+ * connection stays usable), and the client and server built on it
+ * (initialize with version and capability negotiation; the server offers
+ * tools, resources, prompts, completion, logging and sends sampling,
+ * elicitation and roots requests to its client).
  * Everything is single-threaded and steppable: a blocking call pumps the
  * transport until its answer arrives and serves the peer's requests meanwhile.
- * Not here yet: resources, prompts, completion, sampling, elicitation, roots,
- * the HTTP transport (see docs/mcp.md for how they plug in).
  */
 #ifndef AGENTC_MCP_H
 #define AGENTC_MCP_H
@@ -50,14 +50,26 @@ bool agc_mcp_protocol_version_in(const char *v, const char *const *list);
  * close ends the connection gracefully (may be NULL); destroy frees self.
  */
 typedef struct agc_mcp_transport_ops {
-    unsigned version; /* AGC_MCP_TRANSPORT_OPS_VERSION */
+    unsigned version; /* AGC_MCP_TRANSPORT_OPS_VERSION (1 and 2 are accepted) */
     agc_status (*send)(void *self, const char *msg, size_t len);
     agc_status (*recv)(void *self, char **msg_out, size_t *len_out, int64_t timeout_ms);
     agc_status (*close)(void *self);
     void (*destroy)(void *self);
+    /* Version 2, optional (NULL: send is used). Sends msg with routing
+     * information: related_id is the id of the incoming request this message
+     * belongs to (the request being answered, or the one whose handler is
+     * sending a notification or a request of its own), NULL when none; final
+     * says msg is the response to related_id. HTTP uses it to pick the SSE
+     * stream. */
+    agc_status (*send_related)(void *self, const char *msg, size_t len, const json_t *related_id,
+                               bool final);
+    /* Version 2, optional: ends the response stream carrying the request
+     * related_id without answering it (the client resumes with Last-Event-ID;
+     * Streamable HTTP only). */
+    void (*close_stream)(void *self, const json_t *related_id);
 } agc_mcp_transport_ops;
 
-#define AGC_MCP_TRANSPORT_OPS_VERSION 1
+#define AGC_MCP_TRANSPORT_OPS_VERSION 2
 
 typedef struct agc_mcp_transport agc_mcp_transport;
 
@@ -264,6 +276,12 @@ const agc_atomic_bool *agc_mcp_request_cancel_flag(const agc_mcp_request *req);
  */
 agc_status agc_mcp_request_progress(agc_mcp_request *req, double progress, double total,
                                     const char *message);
+/*
+ * Ends the HTTP response stream of this request without answering it yet
+ * (SSE polling, SEP-1699): the client reconnects with Last-Event-ID and gets
+ * the response there. A no-op on transports without streams (stdio).
+ */
+void agc_mcp_request_close_stream(agc_mcp_request *req);
 
 /* ---- capabilities ---------------------------------------------------------------- */
 
@@ -286,6 +304,27 @@ typedef struct agc_mcp_client agc_mcp_client;
 typedef void (*agc_mcp_log_fn)(const char *level, const char *logger, const json_t *data,
                                void *user);
 
+/*
+ * Answers a request the server sends us (sampling/createMessage,
+ * elicitation/create). params are borrowed. On AGC_OK *result_out is the
+ * result object (owned, taken by the library): for sampling {role, content,
+ * model, stopReason}, for elicitation {action: "accept"|"decline"|"cancel",
+ * content}. On failure the ctx message becomes the JSON-RPC error message:
+ * AGC_EPERM (the user or the policy refused) is sent with code -1, AGC_EINVAL
+ * with -32602, others with -32603. Runs on the thread waiting in the client.
+ */
+typedef agc_status (*agc_mcp_client_request_fn)(json_t **result_out, agc_mcp_client *c,
+                                                const json_t *params, void *user);
+/*
+ * Notifications other than logging and progress: method is
+ * "notifications/tools/list_changed", ".../resources/list_changed",
+ * ".../resources/updated" (params.uri), ".../prompts/list_changed", or any
+ * other the server sends. params may be NULL. The tools cache is already
+ * invalidated when this runs.
+ */
+typedef void (*agc_mcp_client_notify_fn)(agc_mcp_client *c, const char *method,
+                                         const json_t *params, void *user);
+
 typedef struct agc_mcp_client_opts {
     unsigned version;                     /* AGC_MCP_CLIENT_OPTS_VERSION */
     const char *name;                     /* clientInfo.name; NULL: "agentc" */
@@ -295,12 +334,22 @@ typedef struct agc_mcp_client_opts {
     size_t max_message_bytes;             /* outgoing cap; 0: AGC_MCP_DEFAULT_MAX_MESSAGE */
     agc_mcp_log_fn on_log;                /* NULL: server log lines go to agc_log */
     void *log_user;
+    /* Server-to-client requests. A capability is advertised only when its handler
+     * (or roots list) is set; without one the request is refused with -32601. */
+    agc_mcp_client_request_fn on_sampling; /* sampling/createMessage */
+    void *sampling_user;
+    agc_mcp_client_request_fn on_elicitation; /* elicitation/create (form mode) */
+    void *elicitation_user;
+    const json_t *roots; /* array of {uri, name?} for roots/list (copied); NULL: no roots */
+    agc_mcp_client_notify_fn on_notify; /* list_changed, resources/updated, others */
+    void *notify_user;
 } agc_mcp_client_opts;
 
 #define AGC_MCP_CLIENT_OPTS_VERSION 1
 #define AGC_MCP_CLIENT_OPTS_INIT                                                                   \
     {                                                                                              \
-        AGC_MCP_CLIENT_OPTS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL                            \
+        AGC_MCP_CLIENT_OPTS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL,   \
+            NULL, NULL, NULL                                                                       \
     }
 
 void agc_mcp_client_opts_init(agc_mcp_client_opts *opts);
@@ -354,9 +403,12 @@ void agc_mcp_tool_result_clear(agc_mcp_tool_result *r, agc_ctx *ctx);
 
 /*
  * Calls a tool. args is an object (borrowed; NULL: {}). A tool failure is
- * AGC_OK with out->is_error (its text says why). AGC_EUNSUPPORTED (no tools
- * capability), AGC_EPROTO (protocol error, e.g. unknown tool), plus
- * agc_mcp_session_request's.
+ * AGC_OK with out->is_error (its text says why). When the tools cache
+ * (agc_mcp_client_tools) knows the tool and it declares an outputSchema, a
+ * successful result's structuredContent is validated against it.
+ * AGC_EUNSUPPORTED (no tools capability), AGC_EPROTO (protocol error, e.g.
+ * unknown tool, or structuredContent missing), AGC_ESCHEMA (structuredContent
+ * does not match the outputSchema), plus agc_mcp_session_request's.
  */
 AGC_NODISCARD agc_status agc_mcp_client_call_tool(agc_mcp_tool_result *out, agc_mcp_client *c,
                                                   const char *name, const json_t *args,
@@ -366,6 +418,82 @@ agc_status agc_mcp_client_ping(agc_mcp_client *c);
 /* logging/setLevel ("debug", "info", "notice", "warning", "error", "critical", "alert",
  * "emergency"). AGC_EUNSUPPORTED when the server offered no logging, AGC_EINVAL. */
 agc_status agc_mcp_client_set_log_level(agc_mcp_client *c, const char *level);
+
+/*
+ * The server's tools, all pages, cached: fetched on first use and again after
+ * notifications/tools/list_changed. *tools_out is borrowed until the next
+ * call that may refresh it (or the client is freed). Errors as list_all_tools.
+ */
+AGC_NODISCARD agc_status agc_mcp_client_tools(const json_t **tools_out, agc_mcp_client *c);
+/* A tool of the cache by name (borrowed as above), or NULL (also when never fetched). */
+const json_t *agc_mcp_client_find_tool(const agc_mcp_client *c, const char *name);
+
+/*
+ * Any request (for methods without a helper): checks the handshake was done,
+ * then agc_mcp_session_request (same errors; opts may be NULL).
+ */
+AGC_NODISCARD agc_status agc_mcp_client_request(json_t **result_out, agc_mcp_client *c,
+                                                const char *method, const json_t *params,
+                                                const agc_mcp_call_opts *opts);
+
+/* ---- resources, prompts, completion (each checks the server's capability:
+ *      AGC_EUNSUPPORTED when it was not offered; AGC_EPROTO for an error answer or
+ *      a malformed result, plus agc_mcp_session_request's errors) ---- */
+
+/* One resources/list page: *items_out the "resources" array (owned), *next_cursor_out
+ * the next cursor (agc_free) or NULL at the end. */
+AGC_NODISCARD agc_status agc_mcp_client_list_resources(json_t **items_out, char **next_cursor_out,
+                                                       agc_mcp_client *c, const char *cursor);
+/* Every resources/list page concatenated (at most 1000 pages). */
+AGC_NODISCARD agc_status agc_mcp_client_list_all_resources(json_t **items_out, agc_mcp_client *c);
+/* resources/templates/list, one page or all ("resourceTemplates"). */
+AGC_NODISCARD agc_status agc_mcp_client_list_resource_templates(json_t **items_out,
+                                                                char **next_cursor_out,
+                                                                agc_mcp_client *c,
+                                                                const char *cursor);
+AGC_NODISCARD agc_status agc_mcp_client_list_all_resource_templates(json_t **items_out,
+                                                                    agc_mcp_client *c);
+/* resources/read: *contents_out the "contents" array (owned; items have uri and text or
+ * blob (base64), mimeType). */
+AGC_NODISCARD agc_status agc_mcp_client_read_resource(json_t **contents_out, agc_mcp_client *c,
+                                                      const char *uri);
+/* resources/subscribe and unsubscribe (need the subscribe capability);
+ * updates arrive as notifications/resources/updated through opts.on_notify. */
+agc_status agc_mcp_client_subscribe(agc_mcp_client *c, const char *uri);
+agc_status agc_mcp_client_unsubscribe(agc_mcp_client *c, const char *uri);
+
+/* prompts/list, one page or all ("prompts"). */
+AGC_NODISCARD agc_status agc_mcp_client_list_prompts(json_t **items_out, char **next_cursor_out,
+                                                     agc_mcp_client *c, const char *cursor);
+AGC_NODISCARD agc_status agc_mcp_client_list_all_prompts(json_t **items_out, agc_mcp_client *c);
+/* prompts/get: args is an object of string values (borrowed, NULL: none);
+ * *result_out the whole result ({description?, messages}, owned). */
+AGC_NODISCARD agc_status agc_mcp_client_get_prompt(json_t **result_out, agc_mcp_client *c,
+                                                   const char *name, const json_t *args);
+
+/*
+ * completion/complete. ref is {"type":"ref/prompt","name":...} or
+ * {"type":"ref/resource","uri":...} (borrowed); context_args (borrowed, may be
+ * NULL) the values of arguments already given. *completion_out is the
+ * "completion" object ({values, total?, hasMore?}, owned).
+ */
+AGC_NODISCARD agc_status agc_mcp_client_complete(json_t **completion_out, agc_mcp_client *c,
+                                                 const json_t *ref, const char *arg_name,
+                                                 const char *arg_value, const json_t *context_args);
+
+/* Replaces the roots (array of {uri, name?}, copied) and, after initialize, sends
+ * notifications/roots/list_changed. AGC_EINVAL (not an array or roots were not
+ * enabled in the options: the capability is fixed at initialize), AGC_ENOMEM, AGC_EIO. */
+agc_status agc_mcp_client_set_roots(agc_mcp_client *c, const json_t *roots);
+
+/*
+ * An elicitation answer built from the schema's defaults (SEP-1034): for each
+ * property of requested_schema with a "default", content gets that value.
+ * *content_out is a new object (owned; empty when no defaults). AGC_EINVAL
+ * when the schema has no "properties" object, AGC_ENOMEM.
+ */
+AGC_NODISCARD agc_status agc_mcp_elicit_defaults(json_t **content_out,
+                                                 const json_t *requested_schema, agc_ctx *ctx);
 
 /* ---- server ------------------------------------------------------------------------ */
 
@@ -423,6 +551,123 @@ agc_mcp_request *agc_mcp_request_from_tool_call(const agc_tool_call_ctx *cctx);
 
 /* Log levels of MCP (syslog order) and their index 0..7; -1 when unknown. */
 int agc_mcp_log_level_index(const char *level);
+
+/*
+ * Server features beyond the registry. Add them before agc_mcp_server_run or
+ * from a handler (the server is single-threaded: never from another thread).
+ * Adding after initialize sends notifications/<kind>/list_changed. The
+ * definitions are copied. Handlers get the request being served (progress,
+ * cancellation, agc_mcp_request_server for logging and client requests).
+ */
+
+/* The server serving req (for handlers of server features); NULL for client sessions. */
+agc_mcp_server *agc_mcp_request_server(const agc_mcp_request *req);
+
+/*
+ * A tool. *result_out is a CallToolResult object (owned): "content" (array;
+ * added empty when missing; with only "structuredContent" its JSON text is
+ * added), optional "structuredContent", "isError". A failing status becomes
+ * an isError result whose text is the ctx message (tool errors are results
+ * in MCP, not protocol errors). args is the "arguments" object ({} when absent).
+ */
+typedef agc_status (*agc_mcp_tool_fn)(json_t **result_out, agc_mcp_request *req, const json_t *args,
+                                      void *user);
+
+typedef struct agc_mcp_server_tool {
+    const char *name;
+    const char *title;           /* NULL: none */
+    const char *description;     /* NULL: "" */
+    const json_t *input_schema;  /* NULL: {"type":"object","properties":{}}; args are validated */
+    const json_t *output_schema; /* NULL: none; when set, structuredContent is validated */
+    const json_t *annotations;   /* NULL: none (readOnlyHint, destructiveHint, ...) */
+    agc_mcp_tool_fn fn;
+    void *user;
+} agc_mcp_server_tool;
+
+/* Adds (or replaces, by name) a tool. AGC_EINVAL (no name/fn, bad schema), AGC_ENOMEM. */
+AGC_NODISCARD agc_status agc_mcp_server_add_tool(agc_mcp_server *s, const agc_mcp_server_tool *t);
+/* Removes a tool by name; AGC_ENOTFOUND when there is none. */
+agc_status agc_mcp_server_remove_tool(agc_mcp_server *s, const char *name);
+
+/*
+ * Reads a resource: *contents_out is the "contents" array (owned) of
+ * {uri, mimeType?, text | blob}. vars holds the template variables
+ * ({"id": "123"}) for templates, NULL for direct resources. AGC_ENOTFOUND
+ * answers -32002 (resource not found).
+ */
+typedef agc_status (*agc_mcp_resource_fn)(json_t **contents_out, agc_mcp_request *req,
+                                          const char *uri, const json_t *vars, void *user);
+
+typedef struct agc_mcp_server_resource {
+    const char *uri;          /* a direct resource, or NULL with uri_template */
+    const char *uri_template; /* RFC 6570 simple template: "test://template/{id}/data" */
+    const char *name;
+    const char *title;       /* NULL: none */
+    const char *description; /* NULL: none */
+    const char *mime_type;   /* NULL: none */
+    agc_mcp_resource_fn fn;
+    void *user;
+} agc_mcp_server_resource;
+
+/* Adds (or replaces, by uri/template) a resource. AGC_EINVAL, AGC_ENOMEM. */
+AGC_NODISCARD agc_status agc_mcp_server_add_resource(agc_mcp_server *s,
+                                                     const agc_mcp_server_resource *r);
+/* Sends notifications/resources/updated when the client subscribed to uri. */
+agc_status agc_mcp_server_resource_updated(agc_mcp_server *s, const char *uri);
+/* Whether the client is subscribed to uri. */
+bool agc_mcp_server_subscribed(const agc_mcp_server *s, const char *uri);
+
+/* A prompt: *result_out is a GetPromptResult ({description?, messages}); args maps
+ * argument names to strings (required ones are checked before the call). */
+typedef agc_status (*agc_mcp_prompt_fn)(json_t **result_out, agc_mcp_request *req,
+                                        const json_t *args, void *user);
+
+typedef struct agc_mcp_prompt_arg {
+    const char *name;
+    const char *description; /* NULL: none */
+    bool required;
+} agc_mcp_prompt_arg;
+
+typedef struct agc_mcp_server_prompt {
+    const char *name;
+    const char *title;       /* NULL: none */
+    const char *description; /* NULL: none */
+    const agc_mcp_prompt_arg *args;
+    size_t nargs;
+    agc_mcp_prompt_fn fn;
+    void *user;
+} agc_mcp_server_prompt;
+
+/* Adds (or replaces, by name) a prompt. AGC_EINVAL, AGC_ENOMEM. */
+AGC_NODISCARD agc_status agc_mcp_server_add_prompt(agc_mcp_server *s,
+                                                   const agc_mcp_server_prompt *p);
+
+/*
+ * completion/complete: ref is {"type":"ref/prompt","name"} or
+ * {"type":"ref/resource","uri"}; *values_out an array of strings (owned; at
+ * most 100 are sent, hasMore tells the rest). context: the request's
+ * "context" or NULL. Without a function every completion is empty.
+ */
+typedef agc_status (*agc_mcp_complete_fn)(json_t **values_out, agc_mcp_request *req,
+                                          const json_t *ref, const char *arg_name,
+                                          const char *arg_value, const json_t *context, void *user);
+void agc_mcp_server_set_completion(agc_mcp_server *s, agc_mcp_complete_fn fn, void *user);
+
+/*
+ * Requests to the client, from a handler (the message travels on the
+ * stream of the request being served) or the serving thread. Each checks
+ * the client's capability first (AGC_EUNSUPPORTED naming it), then behaves
+ * like agc_mcp_session_request. *result_out is the client's result:
+ * sampling/createMessage ({role, content, model, stopReason}),
+ * elicitation/create ({action, content?}); for roots/list the "roots" array.
+ */
+AGC_NODISCARD agc_status agc_mcp_server_create_message(json_t **result_out, agc_mcp_server *s,
+                                                       const json_t *params,
+                                                       const agc_mcp_call_opts *opts);
+AGC_NODISCARD agc_status agc_mcp_server_elicit(json_t **result_out, agc_mcp_server *s,
+                                               const json_t *params, const agc_mcp_call_opts *opts);
+AGC_NODISCARD agc_status agc_mcp_server_list_roots(json_t **roots_out, agc_mcp_server *s,
+                                                   const agc_mcp_call_opts *opts);
 
 #ifdef __cplusplus
 }

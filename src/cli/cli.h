@@ -113,5 +113,6 @@ int agc_cli_priv_open(agc_cli_priv_open_args *o);
 typedef struct agc_cli_host agc_cli_host;
 /* --subject / --purpose of the runs a host drives (copied; NULL: none). Exit code. */
 int agc_cli_host_set_subject(agc_cli_host *h, const char *subject, const char *purpose);
+int agc_cmd_mcp(int argc, char **argv);
 
 #endif

@@ -42,5 +42,7 @@ const agc_cli_cmd agc_cli_commands[] = {
      "delete sessions and audit records past their retention"},
     {"compliance", agc_cmd_compliance, "compliance report [AGENT_FILE] [--json]",
      "report subjects, consents, erasures, retention and redaction from real state"},
+    {"mcp", agc_cmd_mcp, "mcp serve|list|call [OPTIONS]",
+     "serve agentc's tools over MCP, or list/call an MCP server's tools (--help)"},
     {NULL, NULL, NULL, NULL},
 };

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * The MCP client: initialize handshake with version negotiation, the
- * server's capabilities (never calls what the server did not offer),
- * tools/list with cursors, tools/call, ping and logging. Invariant: no
- * request but initialize/ping goes out before a successful handshake.
- * Not here yet: roots, sampling, elicitation (the method table is where
- * their handlers go), resources, prompts, completion.
+ * The MCP client: initialize handshake with version negotiation and our
+ * capabilities (only for the handlers the caller gave), the server's
+ * capabilities (never calls what the server did not offer), tools/list with
+ * cursors, tools/call, ping, logging, the server's notifications and its
+ * requests to us (sampling, elicitation, roots). Invariant: no request but
+ * initialize/ping goes out before a successful handshake. Resources,
+ * prompts, completion and the tools cache are in client_features.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,23 +14,11 @@
 #include "agentc/alloc.h"
 #include "agentc/buf.h"
 #include "agentc/json.h"
-#include "mcp_int.h"
+#include "agentc/jsonrpc.h"
+#include "agentc/schema.h"
+#include "client_int.h"
 
-#define MOD       AGC__MCP_MOD
-#define MAX_PAGES 1000
-
-struct agc_mcp_client {
-    agc_ctx *ctx;
-    agc_mcp_session *s;
-    const char *const *versions;
-    char *name, *cversion;
-    agc_mcp_log_fn on_log;
-    void *log_user;
-    bool initialized;
-    char *proto, *srv_name, *srv_version, *instructions;
-    agc_mcp_caps caps;
-    bool tools_changed;
-};
+#define MOD AGC__MCP_MOD
 
 void agc_mcp_client_opts_init(agc_mcp_client_opts *opts)
 {
@@ -65,22 +54,124 @@ static void on_message(agc_mcp_session *s, const json_t *params, void *user)
     agc_free(c->ctx, text);
 }
 
-static void on_tools_changed(agc_mcp_session *s, const json_t *params, void *user)
+static void on_other_note(agc_mcp_session *s, const json_t *params, void *user, const char *m)
 {
     (void)s;
-    (void)params;
-    ((agc_mcp_client *)user)->tools_changed = true;
+    agc_mcp_client *c = user;
+    if (c->on_notify)
+        c->on_notify(c, m, params, c->notify_user);
 }
+
+static void on_tools_changed(agc_mcp_session *s, const json_t *params, void *user)
+{
+    agc_mcp_client *c = user;
+    c->tools_changed = true;
+    on_other_note(s, params, user, "notifications/tools/list_changed");
+}
+
+#define NOTE_FN(fname, method)                                                                     \
+    static void fname(agc_mcp_session *s, const json_t *params, void *user)                        \
+    {                                                                                              \
+        on_other_note(s, params, user, method);                                                    \
+    }
+NOTE_FN(on_res_changed, "notifications/resources/list_changed")
+NOTE_FN(on_res_updated, "notifications/resources/updated")
+NOTE_FN(on_prompts_changed, "notifications/prompts/list_changed")
+NOTE_FN(on_elicit_done, "notifications/elicitation/complete")
 
 static const agc_mcp_notification client_notes[] = {
     {"notifications/message", on_message},
     {"notifications/tools/list_changed", on_tools_changed},
+    {"notifications/resources/list_changed", on_res_changed},
+    {"notifications/resources/updated", on_res_updated},
+    {"notifications/prompts/list_changed", on_prompts_changed},
+    {"notifications/elicitation/complete", on_elicit_done},
     {NULL, NULL},
 };
 
-/* Requests the server may send us (ping is built into the session). Sampling, roots and
- * elicitation handlers go here. */
-static const agc_mcp_method client_methods[] = {{NULL, NULL}};
+/* ---- requests from the server ------------------------------------------------------------ */
+
+static agc_status refuse(agc_mcp_request *req, agc_mcp_client *c, const char *what)
+{
+    agc_mcp_request_set_error_code(req, AGC_JSONRPC_METHOD_NOT_FOUND);
+    return agc_error_set(c->ctx, AGC_EUNSUPPORTED, MOD,
+                         "this client does not support %s (no handler configured)", what);
+}
+
+static agc_status run_handler(json_t **result_out, agc_mcp_request *req, agc_mcp_client *c,
+                              agc_mcp_client_request_fn fn, void *user, const json_t *params,
+                              const char *what)
+{
+    if (!fn)
+        return refuse(req, c, what);
+    json_t *res = NULL;
+    agc_status st = fn(&res, c, params, user);
+    if (st == AGC_OK && !json_is_object(res)) {
+        json_decref(res);
+        agc_mcp_request_set_error_code(req, AGC_JSONRPC_INTERNAL_ERROR);
+        return agc_error_set(c->ctx, AGC_EINVAL, MOD, "the %s handler returned no result object",
+                             what);
+    }
+    if (st == AGC_EPERM)
+        agc_mcp_request_set_error_code(req, -1); /* the user rejected it */
+    else if (st != AGC_OK && st != AGC_EINVAL && st != AGC_ESCHEMA)
+        agc_mcp_request_set_error_code(req, AGC_JSONRPC_INTERNAL_ERROR);
+    if (st != AGC_OK) {
+        json_decref(res);
+        if (!agc_ctx_errmsg(c->ctx)[0])
+            agc_error_set(c->ctx, st, MOD, "%s failed: %s", what, agc_strerror(st));
+        return st;
+    }
+    *result_out = res;
+    return AGC_OK;
+}
+
+static agc_status m_sampling(json_t **result_out, agc_mcp_request *req, const json_t *params,
+                             void *user)
+{
+    agc_mcp_client *c = user;
+    if (c->on_sampling && !json_is_array(json_object_get(params, "messages")))
+        return agc_error_set(c->ctx, AGC_EINVAL, MOD,
+                             "sampling/createMessage: 'messages' must be an array");
+    return run_handler(result_out, req, c, c->on_sampling, c->sampling_user, params,
+                       "sampling/createMessage");
+}
+
+static agc_status m_elicit(json_t **result_out, agc_mcp_request *req, const json_t *params,
+                           void *user)
+{
+    agc_mcp_client *c = user;
+    const char *mode = agc_json_str(params, "mode", "form");
+    if (c->on_elicitation && strcmp(mode, "form") != 0) {
+        agc_mcp_request_set_error_code(req, AGC_JSONRPC_INVALID_PARAMS);
+        return agc_error_set(c->ctx, AGC_EINVAL, MOD,
+                             "elicitation mode '%.40s' is not supported by this client (form only)",
+                             mode);
+    }
+    return run_handler(result_out, req, c, c->on_elicitation, c->elicitation_user, params,
+                       "elicitation/create");
+}
+
+static agc_status m_roots(json_t **result_out, agc_mcp_request *req, const json_t *params,
+                          void *user)
+{
+    (void)params;
+    agc_mcp_client *c = user;
+    if (!c->roots)
+        return refuse(req, c, "roots");
+    agc_ctx *prev = agc_json_enter(c->ctx);
+    *result_out = json_pack("{s:O}", "roots", c->roots);
+    agc_json_leave(prev);
+    return *result_out ? AGC_OK : agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory");
+}
+
+/* Requests the server may send us (ping is built into the session). */
+static const agc_mcp_method client_methods[] = {
+    {"sampling/createMessage", m_sampling},
+    {"elicitation/create", m_elicit},
+    {"roots/list", m_roots},
+    {NULL, NULL},
+};
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
@@ -109,6 +200,12 @@ agc_status agc_mcp_client_new(agc_mcp_client **out, agc_mcp_transport *t,
     c->versions = o.protocol_versions ? o.protocol_versions : agc_mcp_protocol_versions;
     c->on_log = o.on_log;
     c->log_user = o.log_user;
+    c->on_sampling = o.on_sampling;
+    c->sampling_user = o.sampling_user;
+    c->on_elicitation = o.on_elicitation;
+    c->elicitation_user = o.elicitation_user;
+    c->on_notify = o.on_notify;
+    c->notify_user = o.notify_user;
     c->name = agc_strdup(ctx, o.name ? o.name : "agentc");
     c->cversion = agc_strdup(ctx, o.client_version ? o.client_version : agc_version());
     agc_mcp_session_opts so = AGC_MCP_SESSION_OPTS_INIT;
@@ -120,6 +217,17 @@ agc_status agc_mcp_client_new(agc_mcp_client **out, agc_mcp_transport *t,
     agc_status st = agc_mcp_session_new(&c->s, t, &so, ctx);
     if (st == AGC_OK && (!c->name || !c->cversion))
         st = AGC_ENOMEM;
+    if (st == AGC_OK && o.roots) {
+        if (!json_is_array(o.roots))
+            st = agc_error_set(ctx, AGC_EINVAL, MOD, "client roots must be an array");
+        else {
+            agc_ctx *prev = agc_json_enter(ctx);
+            c->roots = json_deep_copy(o.roots);
+            agc_json_leave(prev);
+            if (!c->roots)
+                st = agc_error_set(ctx, AGC_ENOMEM, MOD, "out of memory");
+        }
+    }
     if (st != AGC_OK) {
         agc_mcp_client_free(c);
         return st;
@@ -139,6 +247,8 @@ void agc_mcp_client_free(agc_mcp_client *c)
     agc_free(c->ctx, c->srv_name);
     agc_free(c->ctx, c->srv_version);
     agc_free(c->ctx, c->instructions);
+    json_decref(c->roots);
+    json_decref(c->tools_cache);
     agc_free(c->ctx, c);
 }
 
@@ -199,9 +309,18 @@ agc_status agc_mcp_client_initialize(agc_mcp_client *c)
     if (c->initialized)
         return agc_error_set(c->ctx, AGC_EINVAL, MOD, "the MCP client is already initialized");
     agc_ctx *prev = agc_json_enter(c->ctx);
+    json_t *caps = json_object();
+    if (caps && c->on_sampling)
+        json_object_set_new(caps, "sampling", json_object());
+    if (caps && c->on_elicitation)
+        json_object_set_new(caps, "elicitation", json_pack("{s:{}}", "form"));
+    if (caps && c->roots)
+        json_object_set_new(caps, "roots", json_pack("{s:b}", "listChanged", 1));
     json_t *params =
-        json_pack("{s:s,s:{},s:{s:s,s:s}}", "protocolVersion", c->versions[0], "capabilities",
-                  "clientInfo", "name", c->name, "version", c->cversion);
+        caps && !agc_json_oom(c->ctx)
+            ? json_pack("{s:s,s:o,s:{s:s,s:s}}", "protocolVersion", c->versions[0], "capabilities",
+                        caps, "clientInfo", "name", c->name, "version", c->cversion)
+            : NULL;
     agc_json_leave(prev);
     if (!params)
         return agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory building initialize");
@@ -250,7 +369,7 @@ agc_mcp_session *agc_mcp_client_session(const agc_mcp_client *c)
     return c->s;
 }
 
-static agc_status need(agc_mcp_client *c, bool cap, const char *what)
+agc_status agc_mcp__client_need(agc_mcp_client *c, bool cap, const char *what)
 {
     if (!c->initialized)
         return agc_error_set(c->ctx, AGC_EINVAL, MOD,
@@ -267,93 +386,16 @@ static agc_status need(agc_mcp_client *c, bool cap, const char *what)
 agc_status agc_mcp_client_list_tools(json_t **tools_out, char **next_cursor_out, agc_mcp_client *c,
                                      const char *cursor)
 {
-    *tools_out = NULL;
-    *next_cursor_out = NULL;
-    agc_status st = need(c, c->caps.tools, "tools");
-    if (st != AGC_OK)
-        return st;
-    agc_ctx *prev = agc_json_enter(c->ctx);
-    json_t *params = cursor ? json_pack("{s:s}", "cursor", cursor) : NULL;
-    agc_json_leave(prev);
-    if (cursor && !params)
-        return agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory");
-    json_t *res = NULL;
-    st = agc_mcp_session_request(&res, c->s, "tools/list", params, NULL);
-    json_decref(params);
-    if (st != AGC_OK)
-        return st;
-    json_t *tools = json_object_get(res, "tools");
-    const json_t *next = json_object_get(res, "nextCursor");
-    if (!json_is_array(tools) || (next && !json_is_string(next) && !json_is_null(next))) {
-        json_decref(res);
-        return agc_error_set(c->ctx, AGC_EPROTO, MOD,
-                             "malformed tools/list result from '%s': 'tools' must be an array "
-                             "and 'nextCursor' a string",
-                             c->srv_name);
-    }
-    if (json_is_string(next)) {
-        *next_cursor_out = agc_strdup(c->ctx, json_string_value(next));
-        if (!*next_cursor_out) {
-            json_decref(res);
-            return AGC_ENOMEM;
-        }
-    }
-    c->tools_changed = false;
-    *tools_out = json_incref(tools);
-    json_decref(res);
-    return AGC_OK;
+    agc_status st = agc_mcp__client_list_page(tools_out, next_cursor_out, c, c->caps.tools,
+                                              "tools/list", "tools", cursor);
+    if (st == AGC_OK)
+        c->tools_changed = false;
+    return st;
 }
 
 agc_status agc_mcp_client_list_all_tools(json_t **tools_out, agc_mcp_client *c)
 {
-    *tools_out = NULL;
-    agc_ctx *prev = agc_json_enter(c->ctx);
-    json_t *all = json_array();
-    agc_json_leave(prev);
-    if (!all)
-        return agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory");
-    char *cursor = NULL;
-    agc_status st = AGC_OK;
-    for (int page = 0;; page++) {
-        if (page >= MAX_PAGES) {
-            st = agc_error_set(c->ctx, AGC_EPROTO, MOD,
-                               "MCP server '%s' returned more than %d tools/list pages",
-                               c->srv_name, MAX_PAGES);
-            break;
-        }
-        json_t *tools = NULL;
-        char *next = NULL;
-        st = agc_mcp_client_list_tools(&tools, &next, c, cursor);
-        if (st != AGC_OK)
-            break;
-        prev = agc_json_enter(c->ctx);
-        int rc = json_array_extend(all, tools);
-        agc_json_leave(prev);
-        json_decref(tools);
-        if (rc != 0) {
-            agc_free(c->ctx, next);
-            st = agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory");
-            break;
-        }
-        bool repeat = next && cursor && strcmp(next, cursor) == 0;
-        agc_free(c->ctx, cursor);
-        cursor = next;
-        if (repeat) {
-            st = agc_error_set(c->ctx, AGC_EPROTO, MOD,
-                               "MCP server '%s' returned the same tools/list cursor twice",
-                               c->srv_name);
-            break;
-        }
-        if (!cursor)
-            break;
-    }
-    agc_free(c->ctx, cursor);
-    if (st != AGC_OK) {
-        json_decref(all);
-        return st;
-    }
-    *tools_out = all;
-    return AGC_OK;
+    return agc_mcp__client_list_all(tools_out, c, c->caps.tools, "tools/list", "tools");
 }
 
 void agc_mcp_tool_result_clear(agc_mcp_tool_result *r, agc_ctx *ctx)
@@ -389,11 +431,43 @@ static agc_status join_text(agc_mcp_tool_result *out, agc_ctx *ctx)
     return st == AGC_OK && !out->text ? AGC_ENOMEM : st;
 }
 
+/* Validates structuredContent against the tool's outputSchema (when the tools cache
+ * knows the tool; a schema we cannot compile is skipped with a debug line). */
+static agc_status check_output(agc_mcp_client *c, const char *name, const agc_mcp_tool_result *r)
+{
+    const json_t *schema = json_object_get(agc_mcp_client_find_tool(c, name), "outputSchema");
+    if (r->is_error || !json_is_object(schema))
+        return AGC_OK;
+    if (!r->structured)
+        return agc_error_set(c->ctx, AGC_EPROTO, MOD,
+                             "tool '%s' of MCP server '%s' declares an outputSchema but returned "
+                             "no structuredContent",
+                             name, c->srv_name);
+    agc_schema *cs = NULL;
+    agc_status st = agc_schema_compile(&cs, schema, NULL, c->ctx);
+    if (st == AGC_ENOMEM)
+        return st;
+    if (st != AGC_OK) {
+        agc_log(c->ctx, AGC_LOG_DEBUG, MOD, "outputSchema of '%s' not checked: %s", name,
+                agc_ctx_errmsg(c->ctx));
+        agc_error_clear(c->ctx);
+        return AGC_OK;
+    }
+    st = agc_schema_validate(NULL, cs, r->structured, c->ctx);
+    agc_schema_free(cs, c->ctx);
+    if (st == AGC_ESCHEMA)
+        return agc_error_wrap(c->ctx, AGC_ESCHEMA, MOD,
+                              "structuredContent of tool '%s' (MCP server '%s') does not match "
+                              "its outputSchema",
+                              name, c->srv_name);
+    return st;
+}
+
 agc_status agc_mcp_client_call_tool(agc_mcp_tool_result *out, agc_mcp_client *c, const char *name,
                                     const json_t *args, const agc_mcp_call_opts *opts)
 {
     memset(out, 0, sizeof *out);
-    agc_status st = need(c, c->caps.tools, "tools");
+    agc_status st = agc_mcp__client_need(c, c->caps.tools, "tools");
     if (st != AGC_OK)
         return st;
     if (args && !json_is_object(args))
@@ -433,7 +507,10 @@ agc_status agc_mcp_client_call_tool(agc_mcp_tool_result *out, agc_mcp_client *c,
         agc_mcp_tool_result_clear(out, c->ctx);
         return agc_error_set(c->ctx, AGC_ENOMEM, MOD, "out of memory");
     }
-    return AGC_OK;
+    st = check_output(c, name, out);
+    if (st != AGC_OK)
+        agc_mcp_tool_result_clear(out, c->ctx);
+    return st;
 }
 
 agc_status agc_mcp_client_ping(agc_mcp_client *c)
@@ -448,7 +525,7 @@ agc_status agc_mcp_client_set_log_level(agc_mcp_client *c, const char *level)
                              "unknown MCP log level '%s' (debug, info, notice, warning, error, "
                              "critical, alert, emergency)",
                              level ? level : "(null)");
-    agc_status st = need(c, c->caps.logging, "logging");
+    agc_status st = agc_mcp__client_need(c, c->caps.logging, "logging");
     if (st != AGC_OK)
         return st;
     agc_ctx *prev = agc_json_enter(c->ctx);

@@ -19,6 +19,11 @@ struct agc_mcp_transport {
     agc_status close_status;
 };
 
+/* The session's user pointer (the server or client that owns it). */
+void *agc_mcp__session_user(const agc_mcp_session *s);
+/* The session's method table (tells a server session from a client one). */
+const agc_mcp_method *agc_mcp__session_methods(const agc_mcp_session *s);
+
 /* The stdio backend's ops (to recognise stdio transports). */
 extern const agc_mcp_transport_ops agc_mcp__stdio_ops;
 

@@ -38,11 +38,12 @@ agc_status agc_mcp_transport_new(agc_mcp_transport **out, const agc_mcp_transpor
                                  void *self, agc_ctx *ctx)
 {
     *out = NULL;
-    if (!ops || ops->version != AGC_MCP_TRANSPORT_OPS_VERSION || !ops->send || !ops->recv) {
+    if (!ops || ops->version < 1 || ops->version > AGC_MCP_TRANSPORT_OPS_VERSION || !ops->send ||
+        !ops->recv) {
         if (ops && ops->destroy)
             ops->destroy(self);
         return agc_error_set(ctx, AGC_EINVAL, MOD,
-                             "transport ops must have version %d and send/recv methods",
+                             "transport ops must have version 1..%d and send/recv methods",
                              AGC_MCP_TRANSPORT_OPS_VERSION);
     }
     agc_mcp_transport *t = agc_calloc(ctx, 1, sizeof *t);
@@ -62,6 +63,17 @@ agc_status agc_mcp_transport_send(agc_mcp_transport *t, const char *msg, size_t 
 {
     if (t->closed)
         return agc_error_set(t->ctx, AGC_EIO, MOD, "the MCP connection is closed");
+    return t->ops->send(t->self, msg, len);
+}
+
+/* send with routing information (ops version 2), else plain send. */
+static agc_status transport_send_rel(agc_mcp_transport *t, const char *msg, size_t len,
+                                     const json_t *related, bool final)
+{
+    if (t->closed)
+        return agc_error_set(t->ctx, AGC_EIO, MOD, "the MCP connection is closed");
+    if (t->ops->version >= 2 && t->ops->send_related)
+        return t->ops->send_related(t->self, msg, len, related, final);
     return t->ops->send(t->self, msg, len);
 }
 
@@ -216,6 +228,14 @@ agc_ctx *agc_mcp_session_ctx(const agc_mcp_session *s)
 {
     return s->ctx;
 }
+void *agc_mcp__session_user(const agc_mcp_session *s)
+{
+    return s->user;
+}
+const agc_mcp_method *agc_mcp__session_methods(const agc_mcp_session *s)
+{
+    return s->methods;
+}
 agc_mcp_transport *agc_mcp_session_transport(const agc_mcp_session *s)
 {
     return s->t;
@@ -223,8 +243,15 @@ agc_mcp_transport *agc_mcp_session_transport(const agc_mcp_session *s)
 
 /* ---- sending ------------------------------------------------------------------------ */
 
-/* Sends text (freed here) after checking the cap. */
-static agc_status send_text(agc_mcp_session *s, char *text, size_t len)
+/* The id of the request whose handler runs now (routing of what it sends). */
+static const json_t *current_id(const agc_mcp_session *s)
+{
+    return s->active ? s->active->id : NULL;
+}
+
+/* Sends text (freed here) after checking the cap; related/final: see send_related. */
+static agc_status send_text(agc_mcp_session *s, char *text, size_t len, const json_t *related,
+                            bool final)
 {
     agc_status st;
     if (len > s->max_msg)
@@ -232,7 +259,7 @@ static agc_status send_text(agc_mcp_session *s, char *text, size_t len)
                            "outgoing message of %zu bytes exceeds the %zu-byte message cap", len,
                            s->max_msg);
     else
-        st = agc_mcp_transport_send(s->t, text, len);
+        st = transport_send_rel(s->t, text, len, related, final);
     agc_free(s->ctx, text);
     if (st == AGC_EIO)
         s->closed = true;
@@ -244,7 +271,7 @@ static agc_status send_error(agc_mcp_session *s, const json_t *id, int code, con
     char *text = NULL;
     size_t len = 0;
     agc_status st = agc_jsonrpc_build_error(&text, &len, id, code, message, NULL, s->ctx);
-    return st == AGC_OK ? send_text(s, text, len) : st;
+    return st == AGC_OK ? send_text(s, text, len, id, id != NULL) : st;
 }
 
 static agc_status send_result(agc_mcp_session *s, const json_t *id, const json_t *result)
@@ -261,7 +288,7 @@ static agc_status send_result(agc_mcp_session *s, const json_t *id, const json_t
                  s->max_msg);
         return send_error(s, id, AGC_JSONRPC_INTERNAL_ERROR, msg);
     }
-    return send_text(s, text, len);
+    return send_text(s, text, len, id, true);
 }
 
 agc_status agc_mcp_session_notify(agc_mcp_session *s, const char *method, const json_t *params)
@@ -270,7 +297,7 @@ agc_status agc_mcp_session_notify(agc_mcp_session *s, const char *method, const 
     char *text = NULL;
     size_t len = 0;
     agc_status st = agc_jsonrpc_build_notification(&text, &len, method, params, s->ctx);
-    return st == AGC_OK ? send_text(s, text, len) : st;
+    return st == AGC_OK ? send_text(s, text, len, current_id(s), false) : st;
 }
 
 /* notifications/cancelled for one of our requests; failures are only logged. */
@@ -685,7 +712,7 @@ agc_status agc_mcp_session_request(json_t **result_out, agc_mcp_session *s, cons
     json_decref(copy);
     if (st != AGC_OK)
         return st;
-    st = send_text(s, text, len);
+    st = send_text(s, text, len, current_id(s), false);
     if (st != AGC_OK) {
         char why[600];
         snprintf(why, sizeof why, "%s", agc_ctx_errmsg(s->ctx));
@@ -769,4 +796,11 @@ agc_status agc_mcp_request_progress(agc_mcp_request *req, double progress, doubl
                        : agc_error_set(req->s->ctx, AGC_ENOMEM, MOD, "out of memory");
     json_decref(p);
     return st;
+}
+
+void agc_mcp_request_close_stream(agc_mcp_request *req)
+{
+    agc_mcp_transport *t = req->s->t;
+    if (!t->closed && t->ops->version >= 2 && t->ops->close_stream)
+        t->ops->close_stream(t->self, req->id);
 }

@@ -481,8 +481,8 @@ static void stdio_destroy(void *self)
     agc_free(t->ctx, t);
 }
 
-const agc_mcp_transport_ops agc_mcp__stdio_ops = {AGC_MCP_TRANSPORT_OPS_VERSION, stdio_send,
-                                                  stdio_recv, stdio_close, stdio_destroy};
+const agc_mcp_transport_ops agc_mcp__stdio_ops = {
+    AGC_MCP_TRANSPORT_OPS_VERSION, stdio_send, stdio_recv, stdio_close, stdio_destroy, NULL, NULL};
 
 void agc_mcp_stdio_opts_init(agc_mcp_stdio_opts *opts)
 {

@@ -8,6 +8,7 @@
  * model saw can always be rebuilt from the steps. Tool calls: run_tools.c.
  */
 #include "run_int.h"
+#include "mcp_int_rt.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -115,7 +116,7 @@ static agc_status open_workspace(agc_run *run)
     return st;
 }
 
-agc_status agc__run_setup_tools(agc_run *run)
+static agc_status setup_builtin_tools(agc_run *run)
 {
     agc__active *a = run->a;
     agc_ctx *ctx = run->ctx;
@@ -166,6 +167,13 @@ agc_status agc__run_setup_tools(agc_run *run)
         a->n_tooldefs = i + 1;
     }
     return AGC_OK;
+}
+
+/* The definition's built-in tools, then its mcp_servers' tools (mcp_tools.c). */
+agc_status agc__run_setup_tools(agc_run *run)
+{
+    agc_status st = setup_builtin_tools(run);
+    return st == AGC_OK ? agc__mcp_setup(run) : st;
 }
 
 agc_status agc__run_build_system(agc_run *run)

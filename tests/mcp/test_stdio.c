@@ -448,7 +448,8 @@ static agc_mcp_stdio_stop stop_with(env *e, const char *arg, int *code, int *sig
     const char *argv[] = {e->bin, arg, NULL};
     agc_mcp_stdio_opts so = AGC_MCP_STDIO_OPTS_INIT;
     so.argv = argv;
-    so.shutdown_grace_ms = 300;
+    /* a peer that exits by itself may need long under sanitizers (leak check at exit) */
+    so.shutdown_grace_ms = strcmp(arg, "--stderr-hello") == 0 ? 3000 : 300;
     agc_mcp_transport *t = NULL;
     assert_int_equal(agc_mcp_stdio_spawn(&t, &so, e->ctx), AGC_OK);
     usleep(100000); /* let it install its signal disposition */
