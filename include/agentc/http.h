@@ -67,12 +67,16 @@ typedef struct agc_http_opts {
     size_t max_response_bytes; /* body cap, 0: AGC_HTTP_DEFAULT_MAX_RESPONSE; past it: AGC_ELIMIT */
     const char *ca_file;       /* PEM CA bundle (CURLOPT_CAINFO); NULL: the system store */
     bool insecure;             /* skip TLS verification: tests only, never in production */
+    /* Pins the connection (CURLOPT_CONNECT_TO "::ADDR:PORT"): whatever host the
+     * URL names, connect to this numeric address (IPv6 in brackets) and port;
+     * TLS still checks the URL's host name; proxies are not used. NULL: off. */
+    const char *connect_to;
 } agc_http_opts;
 
 #define AGC_HTTP_OPTS_VERSION 1
 #define AGC_HTTP_OPTS_INIT                                                                         \
     {                                                                                              \
-        AGC_HTTP_OPTS_VERSION, 0, 0, 0, 0, NULL, false                                             \
+        AGC_HTTP_OPTS_VERSION, 0, 0, 0, 0, NULL, false, NULL                                       \
     }
 #define AGC_HTTP_DEFAULT_MAX_RESPONSE       ((size_t)64 * 1024 * 1024)
 #define AGC_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000

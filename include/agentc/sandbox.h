@@ -113,19 +113,49 @@ typedef agc_status (*agc_sandbox_exec_fn)(int *exit_status, agc_buf *output,
 agc_status agc_sandbox_exec_default(int *exit_status, agc_buf *output, const char *const *argv,
                                     const char *workdir, void *user, agc_ctx *ctx);
 
+/* Limits of agc_sandbox_exec_jailed (its user pointer; NULL: defaults). */
+typedef struct agc_sandbox_exec_limits {
+    unsigned version;            /* AGC_SANDBOX_EXEC_LIMITS_VERSION */
+    uint32_t timeout_ms;         /* wall time per program; 0 = 120 000 */
+    uint32_t memory_mb;          /* RLIMIT_AS per process; 0 = 2048 */
+    const char *const *ro_paths; /* extra readable paths (NULL-terminated), may be NULL */
+} agc_sandbox_exec_limits;
+
+#define AGC_SANDBOX_EXEC_LIMITS_VERSION 1
+#define AGC_SANDBOX_EXEC_LIMITS_INIT                                                               \
+    {                                                                                              \
+        AGC_SANDBOX_EXEC_LIMITS_VERSION, 0, 0, NULL                                                \
+    }
+
+/*
+ * Runs argv in the OS jail (agentc/jail.h): new namespaces, no network,
+ * Landlock read-only on the system directories (/usr, /bin, /lib*, /etc),
+ * the program's own directory and limits->ro_paths, read-write on workdir
+ * only (also TMPDIR); RLIMIT_AS/CPU, a wall-clock deadline that kills the
+ * whole jail. user is a const agc_sandbox_exec_limits* or NULL. Layers the
+ * kernel lacks are dropped with a logged warning (best effort). Returns
+ * AGC_ETIMEDOUT ("wasm2c timed out after 120000 ms") at the deadline, else
+ * as agc_sandbox_exec_default (the exit status tells the program's fate).
+ */
+agc_status agc_sandbox_exec_jailed(int *exit_status, agc_buf *output, const char *const *argv,
+                                   const char *workdir, void *user, agc_ctx *ctx);
+
 typedef struct agc_wasm_compile_opts {
     unsigned version;         /* AGC_WASM_COMPILE_OPTS_VERSION */
     const char *cache_dir;    /* NULL: $XDG_CACHE_HOME/agentc/wasm or ~/.cache/agentc/wasm */
     const char *cc;           /* NULL: $CC or "cc" */
     const char *wasm2c;       /* NULL: "wasm2c" */
-    agc_sandbox_exec_fn exec; /* NULL: agc_sandbox_exec_default */
+    agc_sandbox_exec_fn exec; /* NULL: agc_sandbox_exec_jailed with the limits below */
     void *exec_user;
+    uint32_t tool_timeout_ms; /* exec NULL: wall time per wasm2c / cc run; 0 = 120 000 */
+    uint32_t tool_memory_mb;  /* exec NULL: RLIMIT_AS of wasm2c / cc; 0 = 2048 */
+    bool unjailed;            /* exec NULL: run the tools unconfined (agc_sandbox_exec_default) */
 } agc_wasm_compile_opts;
 
 #define AGC_WASM_COMPILE_OPTS_VERSION 1
 #define AGC_WASM_COMPILE_OPTS_INIT                                                                 \
     {                                                                                              \
-        AGC_WASM_COMPILE_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL                                \
+        AGC_WASM_COMPILE_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, false                   \
     }
 void agc_wasm_compile_opts_init(agc_wasm_compile_opts *o);
 
@@ -137,7 +167,8 @@ void agc_wasm_compile_opts_init(agc_wasm_compile_opts *o);
  * hash no longer matches is rebuilt. *so_path is the caller's (agc_free);
  * *cache_hit (may be NULL) tells whether nothing had to be built. Errors:
  * AGC_EPARSE/AGC_EUNSUPPORTED (module), AGC_EUNSUPPORTED (wasm2c is not
- * 1.0.32), AGC_EIO (tool missing or failing: its output is in the message).
+ * 1.0.32), AGC_EIO (tool missing or failing: its output is in the message),
+ * AGC_ETIMEDOUT (a tool ran past tool_timeout_ms in the compile jail).
  */
 AGC_NODISCARD agc_status agc_wasm_compile(char **so_path, bool *cache_hit, const void *wasm,
                                           size_t len, const agc_wasm_compile_opts *opts,
@@ -150,6 +181,18 @@ typedef struct agc_wasm_preopen {
     const char *guest_path; /* the name the guest sees ("/data"); NULL = host_path */
     bool writable;
 } agc_wasm_preopen;
+
+/*
+ * The trusted side of the guest's agentc.http_request: gets the guest's JSON
+ * request (req_len bytes, {method,url,headers,body}) and returns a JSON reply
+ * in *resp_json (agc_malloc'ed, the caller frees it; *resp_len bytes). A
+ * refused or failed request is still AGC_OK with a reply {"error": "..."};
+ * a non-OK status means the reply could not be produced at all (AGC_ENOMEM).
+ * agc_http_gate_call (agentc/sandbox_http.h) is one; a worker forwards to its
+ * parent with another.
+ */
+typedef agc_status (*agc_wasm_http_fn)(char **resp_json, size_t *resp_len, const char *req_json,
+                                       size_t req_len, void *user, agc_ctx *ctx);
 
 typedef struct agc_wasm_run_opts {
     unsigned version;        /* AGC_WASM_RUN_OPTS_VERSION */
@@ -167,12 +210,17 @@ typedef struct agc_wasm_run_opts {
     uint32_t timeout_ms;    /* 0 = no deadline */
     uint32_t memory_mb;     /* cap on linear memory; 0 = 256 */
     const char *entry;      /* export to call; NULL = "_start" */
+    agc_wasm_http_fn http;  /* NULL: the guest's agentc.http_request answers "not granted" */
+    void *http_user;
+    uint32_t max_http_requests; /* per call; 0 = 16 */
+    uint64_t max_write_bytes;   /* total bytes written to files per call; 0 = 64 MiB */
 } agc_wasm_run_opts;
 
 #define AGC_WASM_RUN_OPTS_VERSION 1
 #define AGC_WASM_RUN_OPTS_INIT                                                                     \
     {                                                                                              \
-        AGC_WASM_RUN_OPTS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL      \
+        AGC_WASM_RUN_OPTS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL,     \
+            NULL, NULL, 0, 0                                                                       \
     }
 void agc_wasm_run_opts_init(agc_wasm_run_opts *o);
 

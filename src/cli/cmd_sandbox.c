@@ -6,7 +6,9 @@
  * deadline, memory cap). A plain WASI command gets --input on stdin and its
  * stdout is the result; a module importing `agentc` uses the ABI
  * (docs/sandbox-abi.md). Exit: the guest's exit code, 1 on failure, 2 usage.
- * It does not jail the process: that comes with the jail's worker mode.
+ * `run` loads the tool's policy (--policy, docs/sandbox.md; the flags add
+ * to it) and runs the call in a jailed worker process (--mode fresh, the
+ * default, or pool) or in this process (--mode inprocess).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,11 +18,13 @@
 
 #include "agentc/alloc.h"
 #include "agentc/sandbox.h"
+#include "agentc/sandbox_worker.h"
 #include "cli.h"
 
 #define USAGE                                                                                      \
     "sandbox compile|inspect|run TOOL.wasm [--input JSON|@FILE|-] [--dir ro:PATH|rw:PATH[=GUEST]]" \
-    " [--env NAME] [--timeout-ms N] [--memory-mb N] [--entry NAME] [--cache-dir DIR]"
+    " [--env NAME] [--timeout-ms N] [--memory-mb N] [--entry NAME] [--cache-dir DIR]"              \
+    " [--policy FILE] [--mode fresh|pool|inprocess] [--report] [--json]"
 #define MAX_GRANTS 32
 
 static char *read_all(FILE *f, size_t max, size_t *len)
@@ -156,6 +160,109 @@ static bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
+/* Appends the --dir grants to the policy (resolved like policy entries). */
+static agc_status add_dirs(agc_sandbox_policy *p, const agc_wasm_preopen *dirs, size_t n,
+                           agc_ctx *ctx)
+{
+    agc_sandbox_path *np = agc_realloc(ctx, p->paths, (p->n_paths + n + 1) * sizeof *np);
+    if (!np)
+        return AGC_ENOMEM;
+    p->paths = np;
+    for (size_t i = 0; i < n; i++) {
+        char *real = realpath(dirs[i].host_path, NULL);
+        if (!real)
+            return agc_error_set(ctx, AGC_ENOTFOUND, "cli", "--dir %s: %s", dirs[i].host_path,
+                                 strerror(errno));
+        agc_sandbox_path *e = &p->paths[p->n_paths];
+        e->host = agc_strdup(ctx, real);
+        e->guest = agc_strdup(ctx, dirs[i].guest_path ? dirs[i].guest_path : real);
+        e->writable = dirs[i].writable;
+        free(real);
+        p->n_paths++;
+        if (!e->host || !e->guest)
+            return AGC_ENOMEM;
+    }
+    return AGC_OK;
+}
+
+static agc_status add_envs(agc_sandbox_policy *p, const char *const *envs, size_t n, agc_ctx *ctx)
+{
+    char **ne = agc_realloc(ctx, p->env, (p->n_env + n + 1) * sizeof *ne);
+    if (!ne)
+        return AGC_ENOMEM;
+    p->env = ne;
+    for (size_t i = 0; i < n; i++) {
+        if (!(p->env[p->n_env] = agc_strdup(ctx, envs[i])))
+            return AGC_ENOMEM;
+        p->n_env++;
+    }
+    return AGC_OK;
+}
+
+static int run_tool(const char *path, const char *policy_path, const char *mode,
+                    const agc_wasm_preopen *dirs, size_t ndirs, const char *const *envs,
+                    size_t nenv, const agc_wasm_run_opts *ro, const agc_wasm_compile_opts *co,
+                    const char *input, bool report, agc_ctx *ctx)
+{
+    agc_sandbox_policy *pol = NULL;
+    agc_status st = policy_path ? agc_sandbox_policy_load(&pol, policy_path, ctx)
+                                : agc_sandbox_policy_new(&pol, ctx);
+    if (st != AGC_OK) {
+        agc_cli_error(ctx, "cannot load the policy");
+        return AGC_CLI_FAIL;
+    }
+    if (!policy_path)
+        pol->mode = AGC_SANDBOX_FRESH;
+    if (mode)
+        pol->mode = !strcmp(mode, "fresh")  ? AGC_SANDBOX_FRESH
+                    : !strcmp(mode, "pool") ? AGC_SANDBOX_POOL
+                                            : AGC_SANDBOX_INPROCESS;
+    if (ro->timeout_ms)
+        pol->timeout_ms = ro->timeout_ms;
+    if (ro->memory_mb)
+        pol->memory_mb = ro->memory_mb;
+    if (ro->entry && !pol->entry)
+        pol->entry = agc_strdup(ctx, ro->entry);
+    st = add_dirs(pol, dirs, ndirs, ctx);
+    st = st ? st : add_envs(pol, envs, nenv, ctx);
+    agc_sandbox_tool_opts to = AGC_SANDBOX_TOOL_OPTS_INIT;
+    to.compile = co;
+    agc_sandbox_tool *tool = NULL;
+    st = st ? st : agc_sandbox_tool_new(&tool, path, pol, &to, ctx);
+    agc_sandbox_mode m = pol->mode;
+    agc_sandbox_policy_free(pol, ctx);
+    if (st != AGC_OK) {
+        agc_cli_error(ctx, "cannot prepare %s", path);
+        return AGC_CLI_FAIL;
+    }
+    agc_sandbox_call res;
+    st = agc_sandbox_tool_call(&res, tool, input);
+    if (res.err_len)
+        fwrite(res.err, 1, res.err_len, stderr);
+    if (res.is_result)
+        printf("%s\n", res.output);
+    else if (res.output_len)
+        fwrite(res.output, 1, res.output_len, stdout);
+    fflush(stdout);
+    if (report) {
+        char jail[160];
+        agc_sandbox_tool_jail_text(jail, sizeof jail, tool);
+        fprintf(stderr, "agentc: mode %s, jail: %s, worker pid %d, %.3f ms\n",
+                agc_sandbox_mode_name(m), jail[0] ? jail : "none (in process)", res.worker_pid,
+                res.wall_ms);
+    }
+    int rc;
+    if (st != AGC_OK) {
+        agc_cli_error(ctx, "running %s failed", path);
+        rc = AGC_CLI_FAIL;
+    } else {
+        rc = res.exit_code == 0 ? AGC_CLI_OK : res.exit_code > 255 ? AGC_CLI_FAIL : res.exit_code;
+    }
+    agc_sandbox_call_free(&res);
+    agc_sandbox_tool_free(tool);
+    return rc;
+}
+
 int agc_cmd_sandbox(int argc, char **argv)
 {
     if (argc < 3)
@@ -169,6 +276,9 @@ int agc_cmd_sandbox(int argc, char **argv)
                                              {"entry", required_argument, 0, 'n'},
                                              {"cache-dir", required_argument, 0, 'c'},
                                              {"json", no_argument, 0, 'j'},
+                                             {"policy", required_argument, 0, 'p'},
+                                             {"mode", required_argument, 0, 'o'},
+                                             {"report", no_argument, 0, 'r'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     agc_wasm_run_opts ro = AGC_WASM_RUN_OPTS_INIT;
@@ -178,7 +288,8 @@ int agc_cmd_sandbox(int argc, char **argv)
     char *dirbuf[MAX_GRANTS];
     size_t ndirs = 0, nenv = 0;
     const char *input = NULL;
-    bool json = false;
+    bool json = false, report = false;
+    const char *policy_path = NULL, *mode = NULL;
     int c, rc = AGC_CLI_USAGE;
     optind = 3;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -223,6 +334,19 @@ int agc_cmd_sandbox(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'p':
+            policy_path = optarg;
+            break;
+        case 'o':
+            if (strcmp(optarg, "fresh") && strcmp(optarg, "pool") && strcmp(optarg, "inprocess")) {
+                fprintf(stderr, "agentc: --mode takes fresh, pool or inprocess\n");
+                goto out;
+            }
+            mode = optarg;
+            break;
+        case 'r':
+            report = true;
+            break;
         default:
             goto out;
         }
@@ -260,29 +384,8 @@ int agc_cmd_sandbox(int argc, char **argv)
         }
         agc_free(ctx, so);
     } else {
-        const char *targv[] = {path};
-        ro.argv = targv;
-        ro.argc = 1;
-        ro.env_allow = envs;
-        ro.env_count = nenv;
-        ro.preopens = dirs;
-        ro.n_preopens = ndirs;
-        ro.input_json = in ? in : input;
-        agc_wasm_result res;
-        agc_status st = agc_wasm_run(&res, wasm, wlen, &co, &ro, ctx);
-        if (res.err_len)
-            fwrite(res.err, 1, res.err_len, stderr);
-        if (res.result)
-            printf("%s\n", res.result);
-        else if (res.out_len)
-            fwrite(res.out, 1, res.out_len, stdout);
-        if (st != AGC_OK)
-            agc_cli_error(ctx, "running %s failed", path);
-        else
-            rc = res.exit_code == 0    ? AGC_CLI_OK
-                 : res.exit_code > 255 ? AGC_CLI_FAIL
-                                       : res.exit_code;
-        agc_wasm_result_free(&res);
+        rc = run_tool(path, policy_path, mode, dirs, ndirs, envs, nenv, &ro, &co, in ? in : input,
+                      report, ctx);
     }
     agc_wasm_module_free(m);
     free(wasm);

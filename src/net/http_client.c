@@ -26,6 +26,7 @@ struct agc_http_req {
     agc_http_req *prev, *next;
     CURL *easy;
     struct curl_slist *hdr_list;
+    struct curl_slist *connect_to; /* opts.connect_to as curl wants it */
     agc_http_callbacks cb;
     void *user;
     char *body;
@@ -132,6 +133,7 @@ static void req_free(agc_http_req *r)
     if (r->easy)
         curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->hdr_list);
+    curl_slist_free_all(r->connect_to);
     agc_http__headers_free(r->headers);
     agc_free(ctx, r->body);
     agc_free(ctx, r);
@@ -440,6 +442,17 @@ static agc_status setup_easy(agc_http_req *r, const char *url, const void *body,
     agc_net__easy_setopt_long(e, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
     if (o->ca_file && agc_net__easy_setopt_ptr(e, CURLOPT_CAINFO, o->ca_file) != CURLE_OK)
         return agc_error_set(ctx, AGC_ENOMEM, "http", "out of memory setting the CA file");
+    if (o->connect_to) { /* pinned address: no proxy may resolve the name instead */
+        char pin[128];
+        int n = snprintf(pin, sizeof pin, "::%s", o->connect_to);
+        if (n < 0 || (size_t)n >= sizeof pin || strpbrk(o->connect_to, "\r\n"))
+            return agc_error_set(ctx, AGC_EINVAL, "http", "%s %s: bad connect_to address",
+                                 r->method, r->origin);
+        if (!(r->connect_to = curl_slist_append(NULL, pin)))
+            return agc_error_set(ctx, AGC_ENOMEM, "http", "out of memory pinning the address");
+        agc_net__easy_setopt_ptr(e, CURLOPT_CONNECT_TO, r->connect_to);
+        agc_net__easy_setopt_ptr(e, CURLOPT_NOPROXY, "*");
+    }
     agc_net__easy_setopt_write_fn(e, CURLOPT_HEADERFUNCTION, on_curl_header);
     agc_net__easy_setopt_ptr(e, CURLOPT_HEADERDATA, r);
     agc_net__easy_setopt_write_fn(e, CURLOPT_WRITEFUNCTION, on_curl_write);

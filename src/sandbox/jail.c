@@ -204,14 +204,15 @@ agc_status agc__jail_plan_build(agc__jail_plan *pl, const agc_jail_policy *polic
         pl->clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
         if (spawn)
             pl->clone_flags |= CLONE_NEWPID;
-        if (!policy->network)
+        if (!policy->network && !policy->no_netns)
             pl->clone_flags |= CLONE_NEWNET;
     }
     snprintf(pl->uid_map, sizeof pl->uid_map, "%u %u 1\n", (unsigned)geteuid(),
              (unsigned)geteuid());
     snprintf(pl->gid_map, sizeof pl->gid_map, "%u %u 1\n", (unsigned)getegid(),
              (unsigned)getegid());
-    return agc__seccomp_build(pl, policy->network, spawn || policy->allow_exec, ctx);
+    return agc__seccomp_build(pl, policy->network, spawn || policy->allow_exec,
+                              !spawn && policy->seccomp_allowlist, ctx);
 }
 
 /* After the namespaces are known: what needs the mount namespace. */

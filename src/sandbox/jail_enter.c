@@ -96,6 +96,87 @@ agc_status agc_jail_enter(agc_jail_report *report, const agc_jail_policy *policy
     return st;
 }
 
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/* Child side of agc_jail_fork: the namespaces exist; maps, mounts, confine. */
+static agc_status fork_child(agc_jail_report *report, agc__jail_plan *pl,
+                             const agc_jail_policy *policy, agc_ctx *ctx)
+{
+    agc_status st = agc__jail_plan_check_mounts(pl, policy, ctx);
+    pl->mount_proc = false; /* the worker execs nothing and needs no /proc */
+    int step = AGC__JS_OK, index = -1, e = 0;
+    if (st == AGC_OK && pl->userns && (e = agc__ns_write_maps(pl)) != 0)
+        step = AGC__JS_UIDMAP;
+    if (st == AGC_OK && e == 0 && (pl->clone_flags & CLONE_NEWNS))
+        e = agc__ns_mounts(pl, &step, &index);
+    if (st == AGC_OK && e == 0) {
+        close_others(policy->keep_fds, policy->n_keep_fds);
+        e = agc__ns_confine(pl, &step, &index);
+    }
+    if (st == AGC_OK && e != 0) {
+        agc__jail_err rec = {step, e, index};
+        static const char *const none[] = {"(worker)", NULL};
+        st = agc__jail_setup_error(ctx, policy, none, &rec);
+    }
+    if (st == AGC_OK && report)
+        agc__jail_report_fill(report, agc__jail_plan_features(pl) | AGC_JAIL_F_NO_EXEC,
+                              pl->landlock_abi);
+    return st;
+}
+
+agc_status agc_jail_fork(pid_t *pid_out, int *pidfd_out, agc_jail_report *report,
+                         const agc_jail_policy *policy, agc_ctx *ctx)
+{
+    *pid_out = -1;
+    *pidfd_out = -1;
+    if (report)
+        memset(report, 0, sizeof *report);
+    if (policy && policy->allow_exec)
+        return agc_error_set(ctx, AGC_EINVAL, MOD, "agc_jail_fork: allow_exec is not supported");
+    agc__jail_plan pl;
+    agc_status st = agc__jail_plan_build(&pl, policy, false, ctx);
+    if (st == AGC_OK && policy->n_keep_fds > 64)
+        st = agc_error_set(ctx, AGC_EINVAL, MOD, "jail policy: at most 64 keep_fds");
+    if (st != AGC_OK) {
+        agc__jail_plan_free(&pl, ctx);
+        return st;
+    }
+    int flags = pl.clone_flags ? pl.clone_flags | CLONE_NEWPID : 0;
+    long pid;
+    int pidfd = -1;
+    for (;;) {
+        pid = agc__jail_clone(flags, &pidfd);
+        if (pid >= 0 || flags == 0)
+            break;
+        int e = errno;
+        if (!agc__jail_ns_refused(e) || policy->namespaces == AGC_JAIL_REQUIRED) {
+            agc__jail_plan_free(&pl, ctx);
+            return agc_error_set(ctx, agc__jail_ns_refused(e) ? AGC_EUNSUPPORTED : AGC_EIO, MOD,
+                                 "cannot fork a jailed worker: %s", strerror(e));
+        }
+        int fewer = (geteuid() == 0 && (flags & CLONE_NEWUSER)) ? flags & ~CLONE_NEWUSER : 0;
+        agc_log(ctx, AGC_LOG_WARN, MOD, "cannot create namespaces (%s); trying %s", strerror(e),
+                fewer ? "without a user namespace" : "without namespaces");
+        flags = fewer;
+    }
+    if (pid < 0) {
+        int e = errno;
+        agc__jail_plan_free(&pl, ctx);
+        return agc_error_set(ctx, AGC_EIO, MOD, "cannot fork a worker: %s", strerror(e));
+    }
+    if (pid > 0) {
+        agc__jail_plan_free(&pl, ctx);
+        *pid_out = (pid_t)pid;
+        *pidfd_out = pidfd;
+        return AGC_OK;
+    }
+    *pid_out = 0;
+    pl.clone_flags = flags;
+    st = fork_child(report, &pl, policy, ctx);
+    agc__jail_plan_free(&pl, ctx);
+    return st;
+}
+
 /* ---- probe --------------------------------------------------------------------------- */
 
 void agc_jail_probe(agc_jail_report *out, agc_ctx *ctx)

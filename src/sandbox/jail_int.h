@@ -111,8 +111,10 @@ int agc__landlock_abi(void);
 int agc__landlock_apply(const agc__jail_plan *plan, int *bad_index);
 
 /* ---- jail_seccomp.c ---- */
-/* Builds the BPF program into plan->prog (agc_free plan->prog.filter). */
-agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec, agc_ctx *ctx);
+/* Builds the BPF program into plan->prog (agc_free plan->prog.filter):
+ * the denylist, or with allowlist the worker allowlist. */
+agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec, bool allowlist,
+                              agc_ctx *ctx);
 
 /* ---- jail_ns.c (child side, raw system calls only) ---- */
 /* Writes the uid/gid maps of a fresh user namespace. 0 or errno. */

@@ -8,6 +8,8 @@
  * personality flags, userfaultfd, process_vm_*, TIOCSTI; socket(AF_INET*)
  * without network; execve without exec. Other architectures' system calls
  * kill the process (libseccomp's default for a non-native ABI).
+ * Workers that only run a wasm guest get an allowlist instead (default
+ * EPERM): the system calls of our WASI host, malloc, the control channel.
  */
 #include <errno.h>
 #include <sched.h>
@@ -124,14 +126,44 @@ static int add_rules(scmp_filter_ctx f, bool network, bool allow_exec)
     return rc;
 }
 
-agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec, agc_ctx *ctx)
+/* What a wasm worker may call after confinement (everything else: EPERM). */
+static const char *const worker_allowed[] = {
+    /* I/O on fds it has and files under its preopens (openat2 confines paths) */
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek",
+    "close", "fstat", "newfstatat", "statx", "openat", "openat2", "getdents64", "mkdirat",
+    "unlinkat", "renameat", "renameat2", "readlinkat", "faccessat", "faccessat2", "fcntl", "dup",
+    "dup3", "ftruncate", "fsync", "fdatasync", "utimensat", "fadvise64", "fallocate", "linkat",
+    "symlinkat", "poll", "ppoll",
+    /* memory */
+    "brk", "mmap", "munmap", "mprotect", "mremap", "madvise",
+    /* signals of its own, time, randomness, threads' futex, identity */
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "clock_gettime",
+    "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "getrandom", "futex",
+    "sched_yield", "getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "uname",
+    "getrusage", "prlimit64", "set_robust_list", "rseq", "restart_syscall", "exit", "exit_group",
+    NULL};
+
+static int add_allowlist(scmp_filter_ctx f)
 {
-    scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+    int rc = 0;
+    for (size_t i = 0; worker_allowed[i] && rc == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(worker_allowed[i]);
+        if (nr != __NR_SCMP_ERROR)
+            rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0);
+    }
+    /* no kill/tgkill: abort() then ends the worker by its fallback fault */
+    return rc;
+}
+
+agc_status agc__seccomp_build(agc__jail_plan *plan, bool network, bool allow_exec, bool allowlist,
+                              agc_ctx *ctx)
+{
+    scmp_filter_ctx f = seccomp_init(allowlist ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
     if (!f)
         return agc_error_set(ctx, AGC_ENOMEM, MOD, "seccomp_init failed");
     /* the child sets no_new_privs itself, before loading */
     seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0);
-    int rc = add_rules(f, network, allow_exec);
+    int rc = allowlist ? add_allowlist(f) : add_rules(f, network, allow_exec);
     if (rc != 0) {
         seccomp_release(f);
         return agc_error_set(ctx, AGC_ERROR, MOD, "cannot build the seccomp filter: %s",

@@ -147,6 +147,14 @@ struct agc_wasm_instance {
     agc_buf result;
     bool has_result;
     bool uses_agentc;
+    /* agentc.http_request (host_agentc.c; set up by agc__wasi_init) */
+    agc_wasm_http_fn http;
+    void *http_user;
+    uint32_t max_http, n_http;
+    char *http_pending; /* a reply too large for the guest's buffer, kept for a re-read */
+    size_t http_pending_len;
+    uint64_t written, max_written; /* bytes written to files, cap (wasi.c) */
+    size_t log_bytes;              /* logged by agentc.log this run (capped) */
     /* how the run ended */
     int exit_code;
     bool exited;

@@ -382,10 +382,18 @@ static uint32_t do_io(agc_wasm_instance *in, agc__wasi_fd *f, uint64_t iovs, uin
         } else if (f->kind == AGC__FD_FILE) {
             if (writing ? !f->writable : !f->readable)
                 return W_BADF;
+            if (writing && in->written + len > in->max_written) {
+                *unwind = agc__wasm_fatal(in, AGC_ELIMIT,
+                                          "the guest wrote more than the %llu-byte file write cap",
+                                          (unsigned long long)in->max_written);
+                return W_FBIG;
+            }
             ssize_t k = writing ? write(f->host_fd, buf, len) : read(f->host_fd, buf, len);
             if (k < 0)
                 return *done ? W_SUCCESS : agc__wasi_errno(errno);
             *done += (uint64_t)k;
+            if (writing)
+                in->written += (uint64_t)k;
             if ((uint32_t)k < len)
                 return W_SUCCESS;
             continue;
@@ -644,6 +652,10 @@ agc_status agc__wasi_init(agc_wasm_instance *in, const agc_wasm_run_opts *o)
             return AGC_ENOMEM;
         in->envc++;
     }
+    in->http = o->http;
+    in->http_user = o->http_user;
+    in->max_http = o->max_http_requests ? o->max_http_requests : 16;
+    in->max_written = o->max_write_bytes ? o->max_write_bytes : (uint64_t)64 << 20;
     in->stdin_data = o->stdin_data;
     in->stdin_len = o->stdin_data ? o->stdin_len : 0;
     for (size_t i = 0; i < o->n_preopens; i++) {
@@ -664,6 +676,8 @@ void agc__wasi_fini(agc_wasm_instance *in)
     agc_free(ctx, in->argv);
     agc_free(ctx, in->envp);
     in->argv = in->envp = NULL;
+    agc_free(ctx, in->http_pending);
+    in->http_pending = NULL;
     for (int i = 0; i < AGC__WASI_MAX_FDS; i++) {
         agc__wasi_fd *f = &in->fds[i];
         if (f->dir)

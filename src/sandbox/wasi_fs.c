@@ -6,7 +6,9 @@
  * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS against a preopen's fd (or a
  * directory opened beneath one), so "..", absolute paths and symlinks that
  * lead out fail with NOTCAPABLE; a read-only preopen refuses writes with
- * ROFS. It does not provide links, symlinks or timestamps (wasi.c stubs).
+ * ROFS. Only regular files (with one link) and directories open: FIFOs,
+ * sockets, devices and multiply-linked files are NOTCAPABLE. It does not
+ * provide links, symlinks or timestamps (wasi.c stubs).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +25,7 @@
 #define HF(name) static int name(agc_wasm_instance *in, const uint64_t *a, uint64_t *r)
 
 enum { OF_CREAT = 1, OF_DIRECTORY = 2, OF_EXCL = 4, OF_TRUNC = 8 };
-enum { FDF_APPEND = 1 };
+enum { FDF_APPEND = 1, FDF_NONBLOCK = 4 };
 enum { LOOKUP_SYMLINK_FOLLOW = 1 };
 
 /* Copies the guest path into buf (NUL-terminated). */
@@ -115,6 +117,18 @@ static void fill_filestat(uint8_t *p, const struct stat *st)
     put_u64(p + 56, (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec);
 }
 
+/* Only regular files and directories are granted: a FIFO or socket could
+ * block the host, a device is not data. A regular file with several hard
+ * links may have a name outside the preopen: refused too (NOTCAPABLE). */
+static uint32_t special_file(const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+        return W_NOTCAPABLE;
+    if (S_ISREG(st->st_mode) && st->st_nlink > 1)
+        return W_NOTCAPABLE;
+    return W_SUCCESS;
+}
+
 /* path_open(fd, dirflags, path, path_len, oflags, rights_base, rights_inh, fdflags, ret) */
 HF(path_open)
 {
@@ -143,20 +157,28 @@ HF(path_open)
         flags |= O_CREAT;
     if (of & OF_EXCL)
         flags |= O_EXCL;
-    if (of & OF_TRUNC)
-        flags |= O_TRUNC;
+    /* O_TRUNC is applied after the checks below (a refused file stays intact) */
     if (of & OF_DIRECTORY)
         flags |= O_DIRECTORY;
     if (fdf & FDF_APPEND)
         flags |= O_APPEND;
     if (!(a[1] & LOOKUP_SYMLINK_FOLLOW))
         flags |= O_NOFOLLOW;
+    /* O_NONBLOCK: opening a FIFO must not block the host; cleared below */
     int fd;
-    e = beneath(d->host_fd, path, flags, 0644, &fd);
+    e = beneath(d->host_fd, path, flags | O_NONBLOCK, 0644, &fd);
     struct stat st;
     if (e == W_SUCCESS && fstat(fd, &st) != 0) {
         e = agc__wasi_errno(errno);
         close(fd);
+    } else if (e == W_SUCCESS) {
+        e = special_file(&st);
+        if (e == W_SUCCESS && !(fdf & FDF_NONBLOCK) && fcntl(fd, F_SETFL, flags & O_APPEND) != 0)
+            e = agc__wasi_errno(errno);
+        if (e == W_SUCCESS && (of & OF_TRUNC) && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0)
+            e = agc__wasi_errno(errno);
+        if (e != W_SUCCESS)
+            close(fd);
     }
     if (e != W_SUCCESS) {
         *r = e;

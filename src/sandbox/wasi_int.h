@@ -30,6 +30,7 @@ enum {
     W_MFILE = 33,
     W_NAMETOOLONG = 37,
     W_NFILE = 41,
+    W_NOBUFS = 42,
     W_NOENT = 44,
     W_NOMEM = 48,
     W_NOSPC = 51,

@@ -3,10 +3,10 @@
  * Ahead-of-time compilation of a wasm module: wasm2c (pinned to 1.0.32) turns
  * it into C, wasm_glue.c instruments it and writes the glue, and the C
  * compiler builds one shared object into the cache (wasm_cache.c). Tools run
- * through an agc_sandbox_exec_fn, the seam where the jail confines them (the
- * translator and the compiler read untrusted input). Invariant: memory checks
- * are explicit bounds checks (no guard pages: works under RLIMIT_AS, installs
- * no SIGSEGV handler). It does not load the result (wasm_instance.c does).
+ * through an agc_sandbox_exec_fn, by default agc_sandbox_exec_jailed
+ * (wasm_compile_jail.c): the translator and the compiler read untrusted input. Invariant: memory
+ * checks are explicit bounds checks (no guard pages: works under RLIMIT_AS, installs no SIGSEGV
+ * handler). It does not load the result (wasm_instance.c does).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +84,7 @@ agc_status agc_sandbox_exec_default(int *exit_status, agc_buf *output, const cha
 typedef struct tools {
     agc_sandbox_exec_fn exec;
     void *user;
+    agc_sandbox_exec_fn version_exec; /* `--version` reads no untrusted input */
     const char *cc;
     const char *wasm2c;
     const char *rtdir;
@@ -120,7 +121,9 @@ static agc_status tool_version(agc_buf *b, const tools *t, const char *prog, agc
     const char *argv[] = {prog, "--version", NULL};
     agc_buf o;
     agc_buf_init(&o, ctx, 4096);
-    agc_status st = run(t, argv, NULL, &o, ctx);
+    tools vt = *t;
+    vt.exec = t->version_exec;
+    agc_status st = run(&vt, argv, NULL, &o, ctx);
     if (st == AGC_OK) {
         const char *s = agc_buf_cstr(&o);
         st = agc_buf_append(b, s, strcspn(s, "\n"));
@@ -243,11 +246,22 @@ agc_status agc_wasm_compile(char **so_path, bool *cache_hit, const void *wasm, s
         return agc_error_set(ctx, AGC_EINVAL, MODULE, "unknown agc_wasm_compile_opts version %u",
                              opts->version);
     const char *envcc = getenv("CC");
-    tools t = {opts->exec ? opts->exec : agc_sandbox_exec_default, opts->exec_user,
+    agc_sandbox_exec_limits lim = AGC_SANDBOX_EXEC_LIMITS_INIT;
+    lim.timeout_ms = opts->tool_timeout_ms;
+    lim.memory_mb = opts->tool_memory_mb;
+    const char *rt_ro[] = {runtime_dir(), NULL};
+    lim.ro_paths = rt_ro;
+    agc_sandbox_exec_fn exec = opts->exec       ? opts->exec
+                               : opts->unjailed ? agc_sandbox_exec_default
+                                                : agc_sandbox_exec_jailed;
+    tools t = {exec,
+               opts->exec ? opts->exec_user : &lim,
+               exec == agc_sandbox_exec_jailed ? agc_sandbox_exec_default : exec,
                opts->cc          ? opts->cc
                : envcc && *envcc ? envcc
                                  : "cc",
-               opts->wasm2c ? opts->wasm2c : "wasm2c", runtime_dir()};
+               opts->wasm2c ? opts->wasm2c : "wasm2c",
+               runtime_dir()};
     agc_wasm_module *m = NULL;
     agc_status st = agc_wasm_module_parse(&m, wasm, len, ctx);
     if (st != AGC_OK)
