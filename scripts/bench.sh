@@ -16,8 +16,14 @@ bash bench/coldstart.sh "$BUILD" "${COLDSTART_RUNS:-100}"
 for b in "$BUILD"/bench_*; do
     [ -x "$b" ] || continue
     case "$b" in
-    */bench_startup | */bench_agents | */bench_coldstart) ;;
+    */bench_startup | */bench_agents | */bench_coldstart | */bench_codegen_recall) ;;
     */bench_provider) "$b" "$BUILD/fakellm" ;;
+    */bench_sandbox) "$b" "$BUILD" ;;
+    */bench_mcp) "$b" --source . ;;
     *) "$b" ;;
     esac
 done
+# code generation: the coding agent end to end, and repo-map recall on real npm
+# releases (fetched with `npm pack` into a temp dir; skipped without npm)
+bash bench/codegen_edits_e2e.sh "$BUILD" 5
+bash bench/codegen_recall.sh "$BUILD"

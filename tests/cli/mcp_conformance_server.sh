@@ -56,10 +56,9 @@ if [ -z "$total" ]; then
     tail -40 "$tmp/suite.out"
     exit 1
 fi
-echo "$total"
 failed=$(echo "$total" | sed -n 's/^Total: [0-9]* passed, \([0-9]*\) failed.*/\1/p')
 scenarios=$(grep -cE '^✓ ' "$tmp/suite.out")
-echo "server scenarios passing: $scenarios"
+echo "MCP conformance (server): $scenarios scenarios passing, $total"
 status=0
 if [ "${failed:-1}" -gt 0 ] || grep -qE '^✗ ' "$tmp/suite.out"; then
     echo "FAIL: failed checks:"
