@@ -272,7 +272,8 @@ AGC_NODISCARD agc_status agc_audit_verify_file(agc_audit_verify_result *res, con
     (AGC_EVENT_BIT(AGC_EVENT_RUN_STARTED) | AGC_EVENT_BIT(AGC_EVENT_RUN_FINISHED) |                \
      AGC_EVENT_BIT(AGC_EVENT_MODEL_RESPONSE) | AGC_EVENT_BIT(AGC_EVENT_TOOL_CALL) |                \
      AGC_EVENT_BIT(AGC_EVENT_TOOL_RESULT) | AGC_EVENT_BIT(AGC_EVENT_TOOL_DENIED) |                 \
-     AGC_EVENT_BIT(AGC_EVENT_APPROVAL_DECIDED))
+     AGC_EVENT_BIT(AGC_EVENT_APPROVAL_DECIDED) |                                                   \
+     AGC_EVENT_BIT(AGC_EVENT_CUSTOM)) /* only mcp.* sessions/requests and sandbox.violation */
 
 typedef struct agc_audit_sink_opts {
     unsigned version;     /* AGC_AUDIT_SINK_OPTS_VERSION */

@@ -83,6 +83,34 @@ static bool map_event(const agc_event *ev, const char **action, const char **out
         s = agc_json_str(d, "decision", "unknown");
         *outcome = strcmp(s, "approved") == 0 ? "ok" : strcmp(s, "denied") == 0 ? "denied" : s;
         return true;
+    case AGC_EVENT_CUSTOM:
+        /* MCP sessions and server-initiated requests, sandbox violations */
+        if (!ev->name)
+            return false;
+        if (strcmp(ev->name, "mcp.server_connected") == 0) {
+            *action = ev->name;
+            *outcome = "ok";
+            return true;
+        }
+        if (strcmp(ev->name, "mcp.server_failed") == 0) {
+            *action = ev->name;
+            *outcome = "error";
+            return true;
+        }
+        if (strcmp(ev->name, "mcp.sampling") == 0 || strcmp(ev->name, "mcp.elicitation") == 0) {
+            *action = ev->name;
+            s = agc_json_str(d, "decision", agc_json_str(d, "action", "unknown"));
+            *outcome = strcmp(s, "allowed") == 0 || strcmp(s, "accept") == 0   ? "ok"
+                       : strcmp(s, "denied") == 0 || strcmp(s, "decline") == 0 ? "denied"
+                                                                               : s;
+            return true;
+        }
+        if (strcmp(ev->name, "sandbox.violation") == 0) {
+            *action = ev->name;
+            *outcome = "denied";
+            return true;
+        }
+        return false;
     default:
         return false;
     }

@@ -112,6 +112,11 @@ if [ -x "$FAKE" ]; then
     run "run --json shows MCP events" 0 "$A" run "$T/agent.yaml" "again" --json
     has "mcp.server_connected event" "$T/out" '"mcp.server_connected"'
     has "mcp.server_failed event" "$T/out" '"mcp.server_failed"'
+    run "the trail has the MCP sessions" 0 "$A" audit show --action mcp.server_connected
+    has "mcp.server_connected record" "$T/out" 'mcp.server_connected ok'
+    run "the trail has the failed server" 0 "$A" audit show --action mcp.server_failed
+    has "mcp.server_failed record" "$T/out" 'mcp.server_failed'
+    run "the trail still verifies" 0 "$A" audit verify
     run "serve --expose-agent" 0 "$A" mcp call "$A mcp serve --stdio --agent $T/agent.yaml --expose-agent" agent_helper --args '{"task":"who are you?"}'
     has "the agent answered" "$T/out" "I am the helper agent."
 else
