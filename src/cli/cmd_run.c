@@ -15,6 +15,7 @@
 #include "agentc/provider.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "agentc/buf.h"
 #include "agentc/event.h"
 #include "agentc/json.h"
+#include "agentc/log.h"
 #include "agentc/privacy.h"
 #include "agentc/runtime.h"
 #include "agentc/store.h"
@@ -307,6 +309,40 @@ int agc_cli_host_set_subject(agc_cli_host *h, const char *subject, const char *p
     return AGC_CLI_OK;
 }
 
+/* A config.loaded record: which agent file, its digest (canonical JSON, after
+ * overrides), provider and model. A failure to record is a warning. */
+static void audit_config_loaded(agc_cli_host *h, const agc_agent_def *def)
+{
+    if (!def || !h->audit)
+        return;
+    agc_ctx *ctx = h->ctx;
+    char *canon = NULL;
+    size_t len = 0;
+    char hex[crypto_hash_sha256_BYTES * 2 + 1] = "";
+    if (agc_json_canonical(&canon, &len, agc_agent_def_json(def), ctx) == AGC_OK) {
+        unsigned char d[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(d, (const unsigned char *)canon, len);
+        sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+    }
+    agc_free(ctx, canon);
+    agc_ctx *prev = agc_json_enter(ctx);
+    const json_t *prov = json_object_get(agc_agent_def_json(def), "provider");
+    json_t *p = json_pack("{s:s?, s:s?, s:s, s:s?, s:s?}", "agent", agc_agent_def_name(def),
+                          "source", agc_agent_def_source(def), "sha256", hex, "provider",
+                          agc_json_str(prov, "name", NULL), "model", agc_agent_def_model(def));
+    agc_json_leave(prev);
+    agc_audit_entry e = {.actor = "agentc",
+                         .subject = h->subject,
+                         .action = "config.loaded",
+                         .outcome = "ok",
+                         .payload = p};
+    if (!p || agc_audit_append(h->audit, &e, NULL) != AGC_OK)
+        agc_log(ctx, AGC_LOG_WARN, "audit", "cannot record config.loaded: %s", agc_ctx_errmsg(ctx));
+    prev = agc_json_enter(ctx);
+    json_decref(p);
+    agc_json_leave(prev);
+}
+
 int agc_cli_host_audit(agc_cli_host *h, const agc_agent_def *def)
 {
     if (h->audit_done)
@@ -359,6 +395,7 @@ int agc_cli_host_audit(agc_cli_host *h, const agc_agent_def *def)
     }
     h->audit_sk = sink;
     h->audit_done = true;
+    audit_config_loaded(h, def);
     return AGC_CLI_OK;
 }
 
