@@ -55,6 +55,12 @@ agc_status agc_json_pointer_append(agc_buf *b, const char *segment);
  */
 AGC_NODISCARD agc_status agc_json_canonical(char **out, size_t *len_out, const json_t *value,
                                             agc_ctx *ctx);
+/*
+ * A NULL-terminated array of the strings in arr (pointers borrowed from arr;
+ * other values are skipped); *out is NULL when arr is not an array. The array is the caller's
+ * (agc_free). AGC_ENOMEM.
+ */
+AGC_NODISCARD agc_status agc_json_str_list(const char ***out, const json_t *arr, agc_ctx *ctx);
 /* Serialises with jansson flags (JSON_INDENT(2), ...). *out is the caller's (agc_free). */
 AGC_NODISCARD agc_status agc_json_dump(char **out, const json_t *value, size_t flags, agc_ctx *ctx);
 

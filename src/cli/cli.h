@@ -98,6 +98,10 @@ typedef struct agc_cli_priv_args {
 } agc_cli_priv_args;
 /* Parses those options; 0 ok, -1 help printed, else an exit code. */
 int agc_cli_priv_parse(agc_cli_priv_args *a, int argc, char **argv, const char *usage);
+/* The agent file of a privacy command: a->pos[1], else ./agent.yaml when it exists; *def
+ * stays NULL when there is none. Prints the error; exit code. */
+typedef struct agc_agent_def agc_agent_def;
+int agc_cli_priv_load_agent(agc_agent_def **def, const agc_cli_priv_args *a, agc_ctx *ctx);
 
 typedef struct agc_cli_priv_open_args {
     agc_ctx *ctx;

@@ -189,11 +189,7 @@ int agc_cmd_compliance(int argc, char **argv)
     if (!ctx)
         return AGC_CLI_FAIL;
     agc_agent_def *def = NULL;
-    const char *file = a.npos == 2 ? a.pos[1] : NULL;
-    if (!file && access("agent.yaml", R_OK) == 0)
-        file = "agent.yaml";
-    if (file && agc_cli_load_agent(&def, file, NULL, NULL, ctx) != AGC_OK) {
-        agc_cli_error(ctx, "cannot load the agent");
+    if (agc_cli_priv_load_agent(&def, &a, ctx) != AGC_CLI_OK) {
         agc_ctx_free(ctx);
         return AGC_CLI_FAIL;
     }

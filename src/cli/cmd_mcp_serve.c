@@ -99,30 +99,16 @@ static agc_status add_agent_tool(agc_tool_registry *reg, agc_agent_def *def, agc
 
 /* ---- the registry --------------------------------------------------------------------- */
 
-static agc_status str_list(const char ***out, const json_t *arr, agc_ctx *ctx)
-{
-    *out = NULL;
-    if (!json_is_array(arr))
-        return AGC_OK;
-    const char **l = agc_calloc(ctx, json_array_size(arr) + 1, sizeof *l);
-    if (!l)
-        return AGC_ENOMEM;
-    for (size_t i = 0; i < json_array_size(arr); i++)
-        l[i] = json_string_value(json_array_get(arr, i));
-    *out = l;
-    return AGC_OK;
-}
-
 static agc_status open_ws(agc_workspace **ws, const agc_agent_def *def, agc_ctx *ctx)
 {
     const json_t *w = def ? agc_agent_def_workspace(def) : NULL;
     agc_workspace_opts wo = AGC_WORKSPACE_OPTS_INIT;
     const char **dr = NULL, **dw = NULL, **env = NULL;
-    agc_status st = str_list(&dr, json_object_get(w, "deny_read"), ctx);
+    agc_status st = agc_json_str_list(&dr, json_object_get(w, "deny_read"), ctx);
     if (st == AGC_OK)
-        st = str_list(&dw, json_object_get(w, "deny_write"), ctx);
+        st = agc_json_str_list(&dw, json_object_get(w, "deny_write"), ctx);
     if (st == AGC_OK)
-        st = str_list(&env, json_object_get(w, "env_allow"), ctx);
+        st = agc_json_str_list(&env, json_object_get(w, "env_allow"), ctx);
     if (st == AGC_OK) {
         wo.deny_read = dr;
         wo.deny_write = dw;

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agentc/alloc.h"
 #include "agentc/audit.h"
@@ -21,6 +22,7 @@
 #include "agentc/secret.h"
 #include "agentc/store.h"
 #include "cli.h"
+#include "run_ui.h"
 
 #define DAY_MS ((int64_t)86400000)
 
@@ -322,6 +324,19 @@ int agc_cli_priv_open(agc_cli_priv_open_args *o)
         agc_free(ctx, path);
         if (agc_store_set_privacy(*o->store, *o->privacy, NULL, AGC_RETAIN_FULL) != AGC_OK)
             return AGC_CLI_FAIL;
+    }
+    return AGC_CLI_OK;
+}
+
+int agc_cli_priv_load_agent(agc_agent_def **def, const agc_cli_priv_args *a, agc_ctx *ctx)
+{
+    *def = NULL;
+    const char *file = a->npos == 2 ? a->pos[1] : NULL;
+    if (!file && access("agent.yaml", R_OK) == 0)
+        file = "agent.yaml";
+    if (file && agc_cli_load_agent(def, file, NULL, NULL, ctx) != AGC_OK) {
+        agc_cli_error(ctx, "cannot load the agent");
+        return AGC_CLI_FAIL;
     }
     return AGC_CLI_OK;
 }

@@ -511,3 +511,21 @@ const char *agc_json_type_name(const json_t *v)
     }
     return "unknown";
 }
+
+agc_status agc_json_str_list(const char ***out, const json_t *arr, agc_ctx *ctx)
+{
+    *out = NULL;
+    if (!json_is_array(arr))
+        return AGC_OK;
+    const char **l = agc_calloc(ctx, json_array_size(arr) + 1, sizeof *l);
+    if (!l)
+        return AGC_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char *v = json_string_value(json_array_get(arr, i));
+        if (v)
+            l[n++] = v;
+    }
+    *out = l;
+    return AGC_OK;
+}
