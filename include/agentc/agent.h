@@ -36,6 +36,8 @@ typedef struct agc_agent_tool {
     int approval;       /* agc_tool_approval, or AGC_UNSET: the tool's own default */
     int64_t timeout_ms; /* AGC_UNSET: the tool's own timeout (an override can only shorten it) */
     int64_t output_cap; /* bytes shown to the model; AGC_UNSET: the tool's own cap */
+    const json_t
+        *spec; /* the entry when it is an object ({"name", "wasm", "policy", ...}), else NULL */
 } agc_agent_tool;
 
 /*
@@ -141,6 +143,26 @@ size_t agc_agent_def_tool_count(const agc_agent_def *def);
 const agc_agent_tool *agc_agent_def_tool(const agc_agent_def *def, size_t i);
 /* The entry for name, or NULL when the agent does not list it. */
 const agc_agent_tool *agc_agent_def_find_tool(const agc_agent_def *def, const char *name);
+/*
+ * The directory of the agent file, which relative paths in it (wasm, policy)
+ * are taken from: "." for "agent.yaml", NULL when the definition has no file
+ * (built from JSON: paths are then taken from the current directory).
+ */
+const char *agc_agent_def_dir(const agc_agent_def *def);
+
+struct agc_workspace;
+struct agc_event_bus;
+/*
+ * Makes the tool of the definition's i-th tools entry: a WebAssembly tool
+ * (agc_wasm_tool_new, include/agentc/sandbox_worker.h: paths relative to
+ * agc_agent_def_dir, violations emitted on events, which may be NULL) when
+ * the entry has `wasm`, else the built-in tool of that name on ws. *out is
+ * the caller's. Errors: AGC_ENOTFOUND (no built-in of that name), those of
+ * agc_wasm_tool_new (with "file: /tools/N" in the message), AGC_ENOMEM.
+ */
+AGC_NODISCARD agc_status agc_agent_def_tool_new(agc_tool **out, const agc_agent_def *def, size_t i,
+                                                struct agc_workspace *ws,
+                                                struct agc_event_bus *events, agc_ctx *ctx);
 
 const agc_budgets *agc_agent_def_budgets(const agc_agent_def *def);
 

@@ -90,14 +90,33 @@ typedef struct agc_jail_policy {
     /* Without network: skip the new network namespace (it costs ~0.5 ms);
      * seccomp and Landlock (ABI >= 4) still refuse IP sockets. */
     bool no_netns;
+    /* Optional: the seccomp program built once by agc_jail_seccomp_new for
+     * a policy with the same network / allow_exec / seccomp_allowlist, reused
+     * for each fork instead of rebuilt with libseccomp (borrowed; NULL: built
+     * per call). */
+    const struct agc_jail_seccomp *seccomp;
 } agc_jail_policy;
 
 #define AGC_JAIL_POLICY_VERSION 1
 #define AGC_JAIL_POLICY_INIT                                                                       \
     {                                                                                              \
         AGC_JAIL_POLICY_VERSION, NULL, NULL, NULL, NULL, AGC_JAIL_BEST_EFFORT,                     \
-            AGC_JAIL_BEST_EFFORT, false, true, false, 0, 0, 0, 0, 0, NULL, 0, false, false         \
+            AGC_JAIL_BEST_EFFORT, false, true, false, 0, 0, 0, 0, 0, NULL, 0, false, false, NULL   \
     }
+
+typedef struct agc_jail_seccomp agc_jail_seccomp;
+
+/*
+ * Builds the seccomp program agc_jail_fork / agc_jail_enter would build for
+ * policy (its network, allow_exec and seccomp_allowlist), to be set as
+ * policy->seccomp and reused for many forks. *out is the caller's
+ * (agc_jail_seccomp_free, after the last fork using it). Errors: AGC_ERROR /
+ * AGC_EIO (libseccomp), AGC_ENOMEM.
+ */
+AGC_NODISCARD agc_status agc_jail_seccomp_new(agc_jail_seccomp **out, const agc_jail_policy *policy,
+                                              agc_ctx *ctx);
+/* Frees a program from agc_jail_seccomp_new; NULL is a no-op. */
+void agc_jail_seccomp_free(agc_jail_seccomp *s, agc_ctx *ctx);
 
 /* Fills *policy with the defaults (nothing granted, no network). */
 void agc_jail_policy_init(agc_jail_policy *policy);

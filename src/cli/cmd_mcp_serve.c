@@ -133,7 +133,7 @@ static agc_status build_registry(agc_tool_registry **reg, agc_workspace **ws, ag
     for (size_t i = 0; st == AGC_OK && i < nd; i++) {
         const char *name = agc_agent_def_tool(def, i)->name;
         agc_tool *t = NULL;
-        st = agc_workspace_tool_new(&t, *ws, name, ctx);
+        st = agc_agent_def_tool_new(&t, def, i, *ws, NULL, ctx);
         if (st == AGC_OK &&
             agc_agent_def_approval(def, name, agc_tool_get_approval(t)) == AGC_TOOL_APPROVE_NEVER) {
             agc_tool_free(t);

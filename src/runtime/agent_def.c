@@ -23,6 +23,7 @@ struct agc_agent_def {
     agc_ctx *ctx;
     json_t *doc;
     char *source;
+    char *dir; /* the agent file's directory, NULL without a file */
     const char *name;
     const char *instructions;
     const char *model;
@@ -90,6 +91,7 @@ static void def_destroy(agc_agent_def *d)
     agc_json_leave(prev);
     agc_free(ctx, d->tools);
     agc_free(ctx, d->source);
+    agc_free(ctx, d->dir);
     agc_free(ctx, d);
 }
 
@@ -147,6 +149,18 @@ static agc_status read_tools(agc_agent_def *d, const agc_config *cfg)
             e->approval = approval_parse(agc_json_str(t, "approval", NULL));
             e->timeout_ms = seconds_ms(json_object_get(t, "timeout_seconds"));
             e->output_cap = agc_json_int(t, "max_output_bytes", AGC_UNSET);
+            e->spec = t;
+            const char *extra = json_object_get(t, "policy")        ? "policy"
+                                : json_object_get(t, "parameters")  ? "parameters"
+                                : json_object_get(t, "description") ? "description"
+                                                                    : NULL;
+            if (extra && !json_object_get(t, "wasm")) {
+                char ptr[64];
+                snprintf(ptr, sizeof ptr, "/tools/%zu/%s", i, extra);
+                return def_error(d->ctx, cfg, d->source, ptr,
+                                 "'%s' is only for wasm tools; add 'wasm: FILE.wasm' or remove it",
+                                 extra);
+            }
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(d->tools[j].name, e->name) == 0) {
@@ -211,6 +225,15 @@ static agc_status build(agc_agent_def **out, json_t *doc, const char *source, co
     if (!d->source) {
         def_destroy(d);
         return AGC_ENOMEM;
+    }
+    if (cfg) {
+        const char *slash = strrchr(d->source, '/');
+        size_t n = slash ? (size_t)(slash - d->source) : 0;
+        d->dir = slash ? agc_strndup(ctx, d->source, n ? n : 1) : agc_strdup(ctx, ".");
+        if (!d->dir) {
+            def_destroy(d);
+            return AGC_ENOMEM;
+        }
     }
     d->name = agc_json_str(doc, "name", "agent");
     d->instructions = agc_json_str(doc, "instructions", NULL);
@@ -346,6 +369,11 @@ const agc_agent_tool *agc_agent_def_tool(const agc_agent_def *d, size_t i)
 {
     return i < d->n_tools ? &d->tools[i] : NULL;
 }
+const char *agc_agent_def_dir(const agc_agent_def *d)
+{
+    return d->dir;
+}
+
 const agc_agent_tool *agc_agent_def_find_tool(const agc_agent_def *d, const char *name)
 {
     for (size_t i = 0; name && i < d->n_tools; i++)

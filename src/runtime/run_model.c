@@ -119,7 +119,7 @@ static agc_status setup_builtin_tools(agc_run *run)
         a->own_reg = st == AGC_OK;
         for (size_t i = 0; st == AGC_OK && i < nd; i++) {
             agc_tool *t = NULL;
-            st = agc_workspace_tool_new(&t, a->ws, agc_agent_def_tool(run->def, i)->name, ctx);
+            st = agc_agent_def_tool_new(&t, run->def, i, a->ws, run->opts.events, ctx);
             if (st == AGC_OK)
                 st = agc_tool_registry_add(a->reg, t);
             else if (st == AGC_ENOTFOUND)

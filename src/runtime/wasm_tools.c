@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agentc/agent.h"
 #include "agentc/alloc.h"
 #include "agentc/json.h"
 #include "agentc/sandbox_worker.h"
 #include "agentc/tool.h"
+#include "agentc/workspace.h"
 
 #define MOD "runtime"
 
@@ -33,10 +35,13 @@ static agc_status wt_call(void *self, const json_t *args, agc_tool_result *out,
     agc_sandbox_call r;
     agc_status st = agc_sandbox_tool_call(&r, w->sbx, in);
     agc_free(ctx, in);
-    if (st == AGC_OK && r.exit_code != 0)
+    if (st == AGC_OK && r.exit_code != 0) {
+        /* what the guest said: its stderr, else its stdout ({"error": ...}) */
+        const char *why = r.err_len ? r.err : r.output;
+        size_t wn = r.err_len ? r.err_len : r.output_len;
         st = agc_tool_result_errorf(out, ctx, "the tool exited with code %d: %.*s", r.exit_code,
-                                    (int)(r.err_len > 2000 ? 2000 : r.err_len), r.err ? r.err : "");
-    else if (st == AGC_OK)
+                                    (int)(wn > 2000 ? 2000 : wn), why ? why : "");
+    } else if (st == AGC_OK)
         st = agc_tool_result_set_output(out, r.output, r.output_len, r.output_len, ctx);
     else if (st != AGC_ENOMEM)
         st = agc_tool_result_errorf(out, ctx, "%s", agc_ctx_errmsg(w->ctx));
@@ -117,4 +122,19 @@ agc_status agc_wasm_tool_new(agc_tool **out, const json_t *entry, const char *ba
                               where ? ": " : "", name);
     }
     return agc_tool_new(out, &wasm_tool_ops, w, &spec, ctx);
+}
+
+agc_status agc_agent_def_tool_new(agc_tool **out, const agc_agent_def *def, size_t i,
+                                  agc_workspace *ws, agc_event_bus *events, agc_ctx *ctx)
+{
+    *out = NULL;
+    const agc_agent_tool *e = agc_agent_def_tool(def, i);
+    if (!e)
+        return agc_error_set(ctx, AGC_EINVAL, MOD, "%s: no tools entry %zu",
+                             agc_agent_def_source(def), i);
+    if (!e->spec || !json_object_get(e->spec, "wasm"))
+        return agc_workspace_tool_new(out, ws, e->name, ctx);
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s: /tools/%zu", agc_agent_def_source(def), i);
+    return agc_wasm_tool_new(out, e->spec, agc_agent_def_dir(def), where, NULL, events, ctx);
 }

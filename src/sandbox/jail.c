@@ -106,7 +106,8 @@ void agc__jail_plan_free(agc__jail_plan *pl, agc_ctx *ctx)
     for (size_t i = 0; pl->exec_paths && pl->exec_paths[i]; i++)
         agc_free(ctx, pl->exec_paths[i]);
     agc_free(ctx, pl->exec_paths);
-    agc_free(ctx, pl->prog.filter);
+    if (!pl->prog_borrowed)
+        agc_free(ctx, pl->prog.filter);
     memset(pl, 0, sizeof *pl);
 }
 
@@ -211,8 +212,40 @@ agc_status agc__jail_plan_build(agc__jail_plan *pl, const agc_jail_policy *polic
              (unsigned)geteuid());
     snprintf(pl->gid_map, sizeof pl->gid_map, "%u %u 1\n", (unsigned)getegid(),
              (unsigned)getegid());
+    if (!spawn && policy->seccomp) {
+        pl->prog = policy->seccomp->prog;
+        pl->prog_borrowed = true;
+        return AGC_OK;
+    }
     return agc__seccomp_build(pl, policy->network, spawn || policy->allow_exec,
                               !spawn && policy->seccomp_allowlist, ctx);
+}
+
+agc_status agc_jail_seccomp_new(agc_jail_seccomp **out, const agc_jail_policy *policy, agc_ctx *ctx)
+{
+    *out = NULL;
+    agc_jail_seccomp *s = agc_calloc(ctx, 1, sizeof *s);
+    if (!s)
+        return AGC_ENOMEM;
+    agc__jail_plan pl;
+    memset(&pl, 0, sizeof pl);
+    agc_status st = agc__seccomp_build(&pl, policy->network, policy->allow_exec,
+                                       policy->seccomp_allowlist, ctx);
+    if (st != AGC_OK) {
+        agc_free(ctx, s);
+        return st;
+    }
+    s->prog = pl.prog;
+    *out = s;
+    return AGC_OK;
+}
+
+void agc_jail_seccomp_free(agc_jail_seccomp *s, agc_ctx *ctx)
+{
+    if (!s)
+        return;
+    agc_free(ctx, s->prog.filter);
+    agc_free(ctx, s);
 }
 
 /* After the namespaces are known: what needs the mount namespace. */

@@ -70,6 +70,7 @@ typedef struct agc__jail_plan {
     struct rlimit rl_val[AGC__JAIL_MAX_RLIMITS];
     /* seccomp */
     struct sock_fprog prog;
+    bool prog_borrowed; /* prog.filter belongs to a policy's agc_jail_seccomp */
     /* exec (spawn only) */
     char **exec_paths; /* candidate paths of argv[0], NULL-terminated (owned) */
     char *const *argv; /* borrowed */
@@ -109,6 +110,11 @@ int agc__landlock_abi(void);
  * *bad_index the path that failed (ro paths first, then rw; -1: the
  * ruleset itself). */
 int agc__landlock_apply(const agc__jail_plan *plan, int *bad_index);
+
+/* A prebuilt seccomp program (agc_jail_seccomp_new). */
+struct agc_jail_seccomp {
+    struct sock_fprog prog; /* filter owned */
+};
 
 /* ---- jail_seccomp.c ---- */
 /* Builds the BPF program into plan->prog (agc_free plan->prog.filter):

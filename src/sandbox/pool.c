@@ -32,6 +32,7 @@ struct agc_sandbox_tool {
     agc_event_bus *events;
     char *run_id;
     agc__worker_cfg cfg;
+    agc_jail_seccomp *seccomp; /* the workers' filter, built once (not in process) */
     const char **ro, **rw, **env;
     agc_wasm_preopen *pre;
     agc__worker *pool;
@@ -60,7 +61,9 @@ agc_status agc__sandbox_violation(agc_ctx *ctx, const agc_sandbox_policy *p, agc
         *violation = "timeout";
         return agc_error_set(ctx, AGC_ETIMEDOUT, MOD, "timed out after %u ms", p->timeout_ms);
     }
-    if (trap == AGC_WASM_TRAP_OUTPUT_LIMIT && strstr(msg, "http")) {
+    /* host_agentc.c stops a guest past max_http_requests with this message (an ELIMIT
+       fatal, so the trap reads as an output limit): pass it through as its own kind */
+    if (st == AGC_ELIMIT && strstr(msg, "HTTP request limit")) {
         *violation = "http";
         return agc_error_set(ctx, AGC_ELIMIT, MOD, "%s", msg);
     }
@@ -106,7 +109,17 @@ static agc_status build_cfg(agc_sandbox_tool *t)
     t->cfg.rw_paths = t->rw;
     t->cfg.pre = t->pre;
     t->cfg.env_names = t->env;
-    return AGC_OK;
+    if (p->mode == AGC_SANDBOX_INPROCESS)
+        return AGC_OK;
+    /* the same filter every worker installs (worker.c jail_policy_of): built once here
+     * rather than with libseccomp before each fork */
+    agc_jail_policy jp = AGC_JAIL_POLICY_INIT;
+    jp.network = false;
+    jp.allow_exec = false;
+    jp.seccomp_allowlist = true;
+    agc_status st = agc_jail_seccomp_new(&t->seccomp, &jp, ctx);
+    t->cfg.seccomp = t->seccomp;
+    return st;
 }
 
 /* Starts pooled worker i and waits until it is ready. */
@@ -194,6 +207,7 @@ void agc_sandbox_tool_free(agc_sandbox_tool *t)
     for (size_t i = 0; t->pool && i < t->n_pool; i++)
         agc__worker_stop(&t->pool[i]);
     agc_free(ctx, t->pool);
+    agc_jail_seccomp_free(t->seccomp, ctx);
     if (t->pin)
         dlclose(t->pin);
     agc_http_gate_free(t->gate);

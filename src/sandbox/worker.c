@@ -300,6 +300,7 @@ static void jail_policy_of(agc_jail_policy *jp, const agc__worker_cfg *cfg, cons
     jp->rlimit_fsize = p->max_write_kb ? (uint64_t)p->max_write_kb * 1024 : 0;
     jp->keep_fds = keep;
     jp->n_keep_fds = 2;
+    jp->seccomp = cfg->seccomp;
 }
 
 agc_status agc__worker_start(agc__worker *w, const agc__worker_cfg *cfg, bool one_shot,

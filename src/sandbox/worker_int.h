@@ -23,6 +23,7 @@ typedef struct agc__worker_cfg {
     const char *const *rw_paths;  /* Landlock: read-write preopens */
     const agc_wasm_preopen *pre;  /* preopens for the WASI host */
     const char *const *env_names; /* allowlisted variables */
+    const struct agc_jail_seccomp *seccomp; /* built once per tool; NULL: per fork */
 } agc__worker_cfg;
 
 typedef struct agc__worker {

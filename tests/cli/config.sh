@@ -25,7 +25,7 @@ expect_in() { case "$1" in *"$2"*) ;; *) fail "$3: missing '$2' in: $1" ;; esac;
 expect_not_in() { case "$1" in *"$2"*) fail "$3: unexpected '$2' in: $1" ;; esac; }
 
 # the examples are valid; YAML and JSON output
-for f in agent.yaml agent.json; do
+for f in agent.yaml agent.json tools/agent.yaml; do
     run "$AGENTC" config check "$AGC_SOURCE_DIR/examples/$f"
     expect_rc 0 "check examples/$f"
     expect_in "$out" "model: gpt-4o-mini" "yaml output of $f"

@@ -151,13 +151,11 @@ static void http_fetch_through_a_pooled_worker(void **state)
     fetch_through_worker("pool");
 }
 
-static void request_cap_holds_in_a_worker(void **state)
+static void request_cap_holds(const char *mode)
 {
-    (void)state;
-    NEED_WASM();
     agc_ctx *ctx = NULL;
     assert_int_equal(agc_ctx_new(&ctx, NULL), AGC_OK);
-    agc_sandbox_tool *t = tool_for("adv_http", "fresh", ctx);
+    agc_sandbox_tool *t = tool_for("adv_http", mode, ctx);
     char in[256];
     snprintf(in, sizeof in, "many 20 http://127.0.0.1:%u/x", port);
     int before = atomic_load(&hits);
@@ -165,11 +163,37 @@ static void request_cap_holds_in_a_worker(void **state)
     agc_status st = agc_sandbox_tool_call(&c, t, in);
     print_message("20 requests, cap 5: %s (%s), %d reached the server\n", agc_strerror(st),
                   agc_ctx_errmsg(ctx), atomic_load(&hits) - before);
-    assert_int_not_equal(st, AGC_OK);
+    assert_int_equal(st, AGC_ELIMIT);
     assert_true(atomic_load(&hits) - before <= 5);
+    /* the specific violation, not the output cap */
+    assert_non_null(strstr(agc_ctx_errmsg(ctx), "HTTP request limit 5 per call exceeded"));
+    assert_null(strstr(agc_ctx_errmsg(ctx), "output limit"));
+    assert_non_null(c.violation);
+    assert_string_equal(c.violation, "http");
     agc_sandbox_call_free(&c);
     agc_sandbox_tool_free(t);
     agc_ctx_free(ctx);
+}
+
+static void request_cap_holds_in_a_worker(void **state)
+{
+    (void)state;
+    NEED_WASM();
+    request_cap_holds("fresh");
+}
+
+static void request_cap_holds_in_a_pooled_worker(void **state)
+{
+    (void)state;
+    NEED_WASM();
+    request_cap_holds("pool");
+}
+
+static void request_cap_holds_in_process(void **state)
+{
+    (void)state;
+    NEED_WASM();
+    request_cap_holds("inprocess");
 }
 
 int main(void)
@@ -178,6 +202,8 @@ int main(void)
         cmocka_unit_test(http_fetch_through_a_fresh_worker),
         cmocka_unit_test(http_fetch_through_a_pooled_worker),
         cmocka_unit_test(request_cap_holds_in_a_worker),
+        cmocka_unit_test(request_cap_holds_in_a_pooled_worker),
+        cmocka_unit_test(request_cap_holds_in_process),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
