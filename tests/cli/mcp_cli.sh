@@ -123,6 +123,37 @@ else
     echo "SKIP: no fakellm at $FAKE: agent runs with MCP not tested"
 fi
 
+# ---- resources and prompts reach the agent as tools (an HTTP server in mcp_servers) ------------
+CFX=$BIN/mcp-conformance-server
+if [ -x "$CFX" ]; then
+    "$CFX" --port 0 >"$T/cfx.out" 2>"$T/cfx.err" &
+    CFX_PID=$!
+    for _ in $(seq 100); do grep -q "listening on" "$T/cfx.out" 2>/dev/null && break; sleep 0.05; done
+    CURL=$(sed -n 's/^listening on //p' "$T/cfx.out")
+    cat >"$T/res.yaml" <<YAML
+version: 1
+name: reader
+description: Reads MCP resources and prompts.
+provider: {name: openai, model: fake-model, api_key: env:FAKE_KEY}
+tools: []
+mcp_servers:
+  - {name: conf, url: "$CURL"}
+YAML
+    SRV="$A mcp serve --stdio --agent $T/res.yaml"
+    run "resources: list through the agent's tools" 0 "$A" mcp call "$SRV" conf.list_resources --args '{}'
+    has "the resource list" "$T/out" "test://static-text"
+    run "resources: read through the agent's tools" 0 "$A" mcp call "$SRV" conf.read_resource --args '{"uri":"test://static-text"}'
+    has "the resource text" "$T/out" "This is the content of the static text resource."
+    run "prompts: list through the agent's tools" 0 "$A" mcp call "$SRV" conf.list_prompts --args '{}'
+    has "the prompt list" "$T/out" "test_simple_prompt"
+    run "prompts: get through the agent's tools" 0 "$A" mcp call "$SRV" conf.get_prompt --args '{"name":"test_simple_prompt"}'
+    has "the prompt text" "$T/out" "test"
+    run "resources: an unknown URI is an error result" 1 "$A" mcp call "$SRV" conf.read_resource --args '{"uri":"test://nope"}'
+    kill "$CFX_PID" 2>/dev/null; wait "$CFX_PID" 2>/dev/null
+else
+    echo "SKIP: no $CFX: resources/prompts through an agent not tested"
+fi
+
 # ---- serve --http ---------------------------------------------------------------------------------
 "$A" mcp serve --http 127.0.0.1:0 --token s3cret-token >"$T/serve.out" 2>"$T/serve.err" &
 SV_PID=$!
