@@ -29,8 +29,8 @@ test: deps
 
 check:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	@cd $(BUILD) && ctest -R core_test_schema_suite -V 2>&1 | grep -E 'schema suite|SKIP' || true
 	@grep -h 'MCP conformance' $(BUILD)/Testing/Temporary/LastTest.log 2>/dev/null | sort -u || true
+	@cd $(BUILD) && ctest -R core_test_schema_suite -V 2>&1 | grep -E 'schema suite|SKIP' || true
 
 check-asan:
 	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAGC_SANITIZE=ON
