@@ -87,11 +87,12 @@ static int read_all(int fd, void *p, size_t n, int64_t deadline_ns)
     char *c = p;
     while (n) {
         if (deadline_ns) {
+            /* past the deadline, what is already readable (a result sent just in
+             * time, or EOF) is still taken: returning -2 for a readable fd made
+             * the caller's poll loop spin */
             int64_t left = deadline_ns - now_ns();
-            if (left <= 0)
-                return -2;
             struct pollfd pf = {fd, POLLIN, 0};
-            int r = poll(&pf, 1, (int)(left / 1000000) + 1);
+            int r = poll(&pf, 1, left <= 0 ? 0 : (int)(left / 1000000) + 1);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r == 0)
